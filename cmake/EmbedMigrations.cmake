@@ -1,0 +1,15 @@
+# Writes OUT: a C++ file holding every sql/*.sql file as a string, so the
+# programs carry their migrations. Run as cmake -P with SQL_DIR and OUT.
+file(GLOB files RELATIVE ${SQL_DIR} ${SQL_DIR}/*.sql)
+list(SORT files)
+set(body "// Generated from sql/ by cmake/EmbedMigrations.cmake. Do not edit.\n")
+string(APPEND body "#include <briefos/migrate.hpp>\n\nnamespace briefos::migrate {\n\n")
+string(APPEND body "std::vector<SourceFile> embedded_files() {\n  return {\n")
+foreach(f IN LISTS files)
+  file(READ ${SQL_DIR}/${f} content)
+  string(APPEND body "    {\"${f}\", R\"briefos_sql(${content})briefos_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n}\n\n}  // namespace briefos::migrate\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUT}.tmp)

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+//
+// The shared front end. Every program declares its options on a Tool and
+// hands it a body; the Tool does the rest the same way for all five:
+//
+// Precedence is flag > environment > config file > default. CLI11 on its own
+// would let a config file beat the environment, so the front end parses the
+// command line first and then fills in, for each option the command line did
+// not set, the environment variable bound to it and after that the config
+// file's key. The config file is TOML (`key = "value"`), read with CLI11's
+// own parser; its keys are long option names (dashes or underscores), and an
+// unknown key is warned about by name rather than silently ignored.
+//
+// Exit statuses: CLI11 parse errors become 2 (help and version 0); a
+// briefos::Error carries its own status; anything else is 1. Nothing below
+// main calls exit(), so transactions roll back through destructors.
+#include "briefos/cli.hpp"
+
+#include "briefos/db/connection.hpp"
+#include "briefos/error.hpp"
+#include "briefos/log.hpp"
+#include "briefos/version.hpp"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace briefos::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int /*sig*/) {
+  g_stop.store(true);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: blocking waits return early with EINTR
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+std::string key_to_option(std::string key) {
+  for (char& c : key) {
+    if (c == '_') c = '-';
+  }
+  return key;
+}
+
+CLI::Option* find_long_option(CLI::App& app, const std::string& name) {
+  for (CLI::Option* opt : app.get_options()) {
+    for (const std::string& lname : opt->get_lnames()) {
+      if (lname == name) return opt;
+    }
+  }
+  return nullptr;
+}
+
+void set_from_outside(CLI::Option* option, const std::string& value) {
+  option->clear();
+  option->add_result(value);
+  option->run_callback();
+}
+
+std::string strip_quotes(std::string v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+    return v.substr(1, v.size() - 2);
+  }
+  return v;
+}
+
+}  // namespace
+
+bool stop_requested() noexcept { return g_stop.load(); }
+void request_stop() noexcept { g_stop.store(true); }
+void clear_stop() noexcept { g_stop.store(false); }
+
+Tool::Tool(std::string name, std::string description)
+    : m_name(std::move(name)),
+      m_app(std::make_unique<CLI::App>(std::move(description), m_name)) {
+  CLI::App& a = *m_app;
+  a.option_defaults()->always_capture_default();
+  a.get_formatter()->column_width(32);
+  a.set_version_flag("--version",
+                     m_name + " (briefos) " + std::string(briefos::version),
+                     "Print the version and exit");
+  a.set_help_flag("-h,--help", "Print this help and exit");
+  a.failure_message([](const CLI::App* failing, const CLI::Error& e) {
+    const CLI::App* top = failing;
+    while (top->get_parent() != nullptr) top = top->get_parent();
+    const std::string& tool = top->get_name();
+    return tool + ": error: " + e.what() + "\n" + tool + ": hint: Try '" + tool
+           + " --help' for more information.\n";
+  });
+  CLI::Option* db = a.add_option("--database-url", m_database_url,
+                                 "PostgreSQL URL or conninfo (else PG* vars)")
+                        ->type_name("URL")
+                        ->capture_default_str();
+  db->default_str("");
+  bind_env(db, {"BRIEFOS_DATABASE_URL", "DATABASE_URL"});
+  a.add_option("--config", m_config_file, "Read settings from TOML FILE")
+      ->type_name("FILE");
+  CLI::Option* lvl =
+      a.add_option("--log-level", m_log_level,
+                   "trace, debug, info, warning, error or off")
+          ->type_name("LEVEL")
+          ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "off"}));
+  bind_env(lvl, {"BRIEFOS_LOG_LEVEL"});
+  CLI::Option* fmt = a.add_option("--log-format", m_log_format, "Log format: text or json")
+                         ->type_name("FORMAT")
+                         ->check(CLI::IsMember({"text", "json"}));
+  bind_env(fmt, {"BRIEFOS_LOG_FORMAT"});
+  a.add_flag("-q,--quiet", m_quiet, "Only log warnings and errors; no summary");
+}
+
+Tool::~Tool() = default;
+
+void Tool::bind_env(CLI::Option* option, std::vector<std::string> env_names) {
+  m_env.emplace_back(option, std::move(env_names));
+}
+
+void Tool::apply_environment() {
+  for (auto& [option, names] : m_env) {
+    if (option->count() > 0) continue;
+    for (const std::string& name : names) {
+      const char* value = std::getenv(name.c_str());
+      if (value != nullptr && *value != '\0') {
+        try {
+          set_from_outside(option, value);
+        } catch (const CLI::Error& e) {
+          throw UsageError("invalid value in environment variable " + name + ": "
+                           + e.what());
+        }
+        break;
+      }
+    }
+  }
+}
+
+void Tool::apply_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw UsageError("could not read config file \"" + path
+                     + "\": " + std::strerror(errno));
+  }
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_config(in);
+  } catch (const CLI::Error& e) {
+    throw UsageError("could not parse config file \"" + path + "\": " + e.what());
+  }
+  // Options set on the command line or by the environment keep their value.
+  std::vector<CLI::Option*> from_env_or_flag;
+  for (CLI::Option* opt : m_app->get_options()) {
+    if (opt->count() > 0) from_env_or_flag.push_back(opt);
+  }
+  for (const CLI::ConfigItem& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // section markers
+    std::string key = item.name;
+    CLI::App* scope = m_app.get();
+    if (!item.parents.empty()) {
+      // [section] names a subcommand.
+      try {
+        scope = m_app->get_subcommand(item.parents.front());
+      } catch (const CLI::Error&) {
+        scope = nullptr;
+      }
+    }
+    CLI::Option* opt = scope ? find_long_option(*scope, key_to_option(key)) : nullptr;
+    const std::string full =
+        (item.parents.empty() ? "" : item.parents.front() + ".") + key;
+    if (opt == nullptr || key == "config") {
+      spdlog::warn("config file \"{}\": unknown key \"{}\" ignored", path, full);
+      continue;
+    }
+    if (opt->count() > 0) {
+      bool preset = false;
+      for (CLI::Option* p : from_env_or_flag) preset = preset || p == opt;
+      if (preset) continue;
+    }
+    try {
+      opt->clear();
+      for (const std::string& v : item.inputs) opt->add_result(strip_quotes(v));
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      throw UsageError("invalid value for \"" + full + "\" in config file \"" + path
+                       + "\": " + e.what());
+    }
+  }
+}
+
+int Tool::run(int argc, const char* const* argv,
+              const std::function<int(Context&)>& body) {
+  return run(argc, argv, body, std::cout, std::cerr);
+}
+
+int Tool::run(int argc, const char* const* argv,
+              const std::function<int(Context&)>& body,
+              std::ostream& out,
+              std::ostream& err) {
+  // Logs go where the caller's `err` goes; a test's stream must not stay the
+  // global logger's sink after this returns.
+  std::ostream* log_stream = &err == &std::cerr ? nullptr : &err;
+  struct RestoreStderrLogging {
+    const std::string& name;
+    bool active;
+    ~RestoreStderrLogging() {
+      if (!active) return;
+      try {
+        log::setup(name, "warning", log::Format::text);
+      } catch (...) {
+        // Nothing sensible to report to; the next setup() replaces it anyway.
+      }
+    }
+  } restore{m_name, log_stream != nullptr};
+  // Until logging is configured, warnings (such as an unknown config key)
+  // still need the tool's name in front.
+  log::setup(m_name, "warning", log::Format::text, log_stream);
+  try {
+    try {
+      m_app->parse(argc, argv);
+      apply_environment();
+      if (const char* cfg = std::getenv("BRIEFOS_CONFIG");
+          m_config_file.empty() && cfg != nullptr && *cfg != '\0') {
+        m_config_file = cfg;
+      }
+      if (!m_config_file.empty()) apply_config_file(m_config_file);
+    } catch (const CLI::CallForHelp&) {
+      out << m_app->help();
+      return exit_ok;
+    } catch (const CLI::CallForAllHelp&) {
+      out << m_app->help("", CLI::AppFormatMode::All);
+      return exit_ok;
+    } catch (const CLI::CallForVersion& e) {
+      out << e.what() << "\n";
+      return exit_ok;
+    } catch (const CLI::ParseError& e) {
+      err << m_name << ": error: " << e.what() << "\n"
+          << m_name << ": hint: Try '" << m_name << " --help' for more information.\n";
+      return exit_usage;
+    }
+    log::setup(m_name, m_quiet && m_log_level == "info" ? "warning" : m_log_level,
+               m_log_format == "json" ? log::Format::json : log::Format::text, log_stream);
+  } catch (const Error& e) {
+    err << m_name << ": error: " << e.what() << "\n";
+    if (!e.hint().empty()) err << m_name << ": hint: " << e.hint() << "\n";
+    return e.exit_status();
+  }
+
+  install_signal_handlers();
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  struct CurlCleanup {
+    ~CurlCleanup() { curl_global_cleanup(); }
+  } curl_cleanup;
+
+  Context ctx{m_name, out, err, m_database_url, m_quiet,
+              &out == &std::cout && isatty(STDOUT_FILENO) == 1,
+              &err == &std::cerr && isatty(STDERR_FILENO) == 1};
+  try {
+    const int status = body(ctx);
+    out.flush();
+    return status;
+  } catch (const Error& e) {
+    out.flush();
+    spdlog::error("{}", db::redact(e.what()));
+    if (!e.hint().empty() && m_log_format == "text") {
+      err << m_name << ": hint: " << db::redact(e.hint()) << "\n";
+    }
+    return e.exit_status();
+  } catch (const std::exception& e) {
+    out.flush();
+    std::string what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    if (db::is_connection_lost(e)) {
+      spdlog::error("lost connection to the database: {}", db::redact(what));
+      return exit_db_unreachable;
+    }
+    spdlog::error("{}", db::redact(what));
+    return exit_failure;
+  }
+}
+
+std::optional<std::string> read_secret(const std::vector<std::string>& env_names,
+                                       const std::string& file) {
+  for (const std::string& name : env_names) {
+    const char* v = std::getenv(name.c_str());
+    if (v != nullptr && *v != '\0') return std::string(v);
+  }
+  if (file.empty()) return std::nullopt;
+  std::ifstream in(file);
+  if (!in) {
+    throw UsageError("could not read secret file \"" + file
+                     + "\": " + std::strerror(errno));
+  }
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+}  // namespace briefos::cli

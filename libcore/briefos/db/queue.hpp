@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace briefos::queue {
+
+using Clock = std::chrono::system_clock;
+
+// A job to enqueue. `type` is a queue_type enum label
+// ("generate_daily_brief", "generate_brief_email", ...).
+struct NewJob {
+  std::string type;
+  std::optional<std::string> user_id;           // uuid text
+  nlohmann::json metadata = nlohmann::json::object();
+  int priority = 10;                            // lower runs first
+  std::optional<Clock::time_point> scheduled_for;  // default: now
+  int max_attempts = 3;
+  std::optional<std::string> dedup_key;         // one active job per key
+};
+
+// What enqueue did for one NewJob: the id of the inserted job, or of the
+// active job that already had the same dedup key (inserted = false).
+struct Enqueued {
+  long long id = 0;
+  bool inserted = false;
+};
+
+// A claimed job, as the handler sees it.
+struct Job {
+  long long id = 0;
+  std::string type;
+  std::optional<std::string> user_id;
+  nlohmann::json metadata;
+  int priority = 10;
+  int attempts = 0;      // including this run
+  int max_attempts = 3;
+  std::optional<std::string> dedup_key;
+  std::string worker_id;
+  Clock::time_point scheduled_for;
+  Clock::time_point locked_until;
+};
+
+// Retry delay after failed attempt n (1-based):
+//   min(cap, base * 2^(n-1)) * (1 + jitter * u), u uniform in [-1, 1].
+// Defaults: base 30 s, cap 1 h, jitter 0.2 (so 30 s, 1 min, 2 min, ...).
+struct Backoff {
+  std::chrono::seconds base{30};
+  std::chrono::seconds cap{3600};
+  double jitter = 0.2;
+};
+std::chrono::milliseconds backoff_delay(int attempt, const Backoff& b, double u);
+
+// Validate `job` for its type (metadata keys the handlers need) and throw
+// UsageError naming the job and the reason. Called by enqueue.
+void validate(const NewJob& job);
+
+// Enqueue `jobs` in one statement inside the caller's transaction `tx`
+// (so a brief and its email job commit together). Duplicates of an active
+// job with the same dedup key insert nothing and return the existing id,
+// enforced by the partial unique index under any concurrency. Sends
+// NOTIFY briefos_jobs when a job is due now. Results are in input order.
+std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);
+
+struct ClaimOptions {
+  std::vector<std::string> types;           // job types this worker handles
+  int limit = 10;
+  std::string worker_id;
+  std::chrono::seconds lease{300};
+};
+
+// Claim up to `limit` due pending jobs in one short transaction of its own
+// (FOR UPDATE SKIP LOCKED, ordered by priority, scheduled_for, id): marks
+// them processing, attempts + 1, locked_by and locked_until.
+std::vector<Job> claim(pqxx::connection& cx, const ClaimOptions& opts);
+
+// Claim exactly the jobs `ids` that are pending (due or not) with the same
+// exclusivity; ids already taken by others are skipped, not waited for.
+std::vector<Job> claim_ids(pqxx::connection& cx,
+                           const std::vector<long long>& ids,
+                           const ClaimOptions& opts);
+
+// Mark `job` completed with `result` inside `tx`. Returns false, and changes
+// nothing, if this worker no longer holds the job (lease lost and the job
+// rescued or reclaimed): the caller must then roll back its own writes.
+bool complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result);
+
+// Complete many jobs held by this worker in one statement; returns the ids
+// that were still held (the others were lost).
+std::vector<long long> complete_many(pqxx::transaction_base& tx,
+                                     const std::string& worker_id,
+                                     const std::vector<std::pair<long long, nlohmann::json>>& results);
+
+enum class FailKind { transient, permanent };
+
+// What fail() did.
+enum class FailOutcome { retried, failed, lost };
+
+// Record a failed attempt: a transient error with attempts left goes back to
+// pending at now + backoff (or + `retry_in` when given); a permanent error or
+// the last attempt ends as failed. The error is appended to the job's error
+// history. Returns lost (changing nothing) if this worker no longer holds it.
+FailOutcome fail(pqxx::transaction_base& tx,
+                 const Job& job,
+                 const std::string& error,
+                 FailKind kind,
+                 const Backoff& backoff = {},
+                 std::optional<std::chrono::milliseconds> retry_in = std::nullopt);
+
+// Give a job back untouched (graceful shutdown): pending again, the attempt
+// not counted. Returns false if no longer held.
+bool release(pqxx::transaction_base& tx, const Job& job);
+
+// Extend the lease of jobs held by `worker_id` to now + `lease`; returns
+// how many are still held.
+int extend_leases(pqxx::transaction_base& tx,
+                  const std::string& worker_id,
+                  const std::vector<long long>& ids,
+                  std::chrono::seconds lease);
+
+struct RescueCounts {
+  long long retried = 0;
+  long long failed = 0;
+};
+
+// Jobs whose lease expired go back to pending, or to failed when their
+// attempts are used up (a job that kills its worker every time ends failed).
+RescueCounts rescue_expired(pqxx::transaction_base& tx);
+
+// Cancel one job (pending or processing) with `reason`; false if it was not
+// active.
+bool cancel(pqxx::transaction_base& tx, long long id, const std::string& reason);
+
+// Cancel every active generate_daily_brief job of `user_id` for
+// `brief_date` (YYYY-MM-DD); returns the cancelled ids.
+std::vector<long long> cancel_brief_jobs(pqxx::transaction_base& tx,
+                                         const std::string& user_id,
+                                         const std::string& brief_date,
+                                         const std::string& reason);
+
+// Delete up to `batch` finished jobs (completed, failed, cancelled) that
+// finished before now - `retention`; returns how many were deleted. Call in
+// a loop until it returns less than `batch`.
+long long prune(pqxx::transaction_base& tx, std::chrono::seconds retention, int batch);
+
+// True if a job with no handler, or one whose metadata fails validation,
+// cannot ever succeed.
+bool is_permanent(const std::exception& e) noexcept;
+
+// An error a handler throws for a job that must not be retried (bad
+// metadata, missing rows).
+class PermanentError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by handlers (through complete() returning false) when the lease was
+// lost; the worker rolls back and moves on.
+class LeaseLost : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace briefos::queue

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+//
+// Logging for all programs. Logs are events for people and log collectors and
+// always go to stderr; data goes to stdout. The text form follows the message
+// convention of the PostgreSQL client programs ("briefos-email: error: ...").
+// The JSON form is produced by a formatter that serialises each record with
+// nlohmann/json, because spdlog's pattern formatter does not escape the
+// message and would emit invalid JSON for a message with a quote or newline.
+// Invalid UTF-8 in a message is replaced, never allowed to break the line.
+#include "briefos/log.hpp"
+
+#include "briefos/error.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+namespace briefos::log {
+
+namespace {
+
+class JsonFormatter final : public spdlog::formatter {
+public:
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        msg.time.time_since_epoch())
+                        .count();
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string text =
+        json_line(static_cast<long long>(ms),
+                  std::string(level.data(), level.size()),
+                  std::string(msg.logger_name.data(), msg.logger_name.size()),
+                  std::string(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+spdlog::level::level_enum parse_level(const std::string& level) {
+  if (level == "trace") return spdlog::level::trace;
+  if (level == "debug") return spdlog::level::debug;
+  if (level == "info") return spdlog::level::info;
+  if (level == "warning" || level == "warn") return spdlog::level::warn;
+  if (level == "error") return spdlog::level::err;
+  if (level == "off") return spdlog::level::off;
+  throw UsageError("invalid value \"" + level + "\" for option --log-level",
+                   "Use one of trace, debug, info, warning, error, off.");
+}
+
+}  // namespace
+
+std::string json_line(long long ts_ms,
+                      const std::string& level,
+                      const std::string& logger,
+                      const std::string& message) {
+  nlohmann::ordered_json line;
+  line["ts_ms"] = ts_ms;
+  line["level"] = level;
+  line["logger"] = logger;
+  line["msg"] = message;
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+}
+
+void setup(const std::string& tool_name, const std::string& level, Format format,
+           std::ostream* stream) {
+  const auto lvl = parse_level(level);
+  spdlog::drop(tool_name);
+  std::shared_ptr<spdlog::logger> logger;
+  if (stream != nullptr) {
+    logger = std::make_shared<spdlog::logger>(
+        tool_name, std::make_shared<spdlog::sinks::ostream_sink_mt>(*stream, true));
+  } else {
+    logger = spdlog::stderr_color_mt(tool_name);
+  }
+  if (format == Format::json) {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_pattern("%n: %^%l%$: %v");
+  }
+  logger->set_level(lvl);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace briefos::log

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+//
+// The worker loop shared by briefos-generate and briefos-email.
+//
+// N job slots run as threads, each with its own connection (libpqxx
+// connections are not thread-safe and a slot's handler owns its
+// transactions). A slot claims a batch in one statement, runs the handler on
+// each job, and records the plain completions of the batch in one statement
+// (handlers that write domain data complete their job inside their own
+// transaction instead). A separate heartbeat thread, with its own connection,
+// extends the leases of every job in flight at a third of the lease, and in
+// long-running mode rescues expired leases of crashed workers; a listener
+// thread LISTENs on briefos_jobs and wakes idle slots, while the poll
+// interval stays as a backstop for lost notifications.
+//
+// Shutdown: on SIGINT/SIGTERM slots stop claiming, finish the job in hand,
+// give the unstarted rest of their batch back (pending again, attempt not
+// counted), and the program exits. A job whose worker dies mid-run keeps its
+// lease until it expires and is then rescued: at-least-once delivery, which
+// is why handlers must be idempotent (see ARCHITECTURE.md).
+//
+// A lost database connection ends the slot: jobs it held stay processing
+// with a lease, to be rescued, and the run reports it (exit status 3).
+#include "briefos/worker.hpp"
+
+#include "briefos/cli.hpp"
+#include "briefos/db/connection.hpp"
+#include "briefos/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <unistd.h>
+
+namespace briefos::worker {
+
+namespace {
+
+std::string default_worker_id() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+class Listener final : public pqxx::notification_receiver {
+public:
+  Listener(pqxx::connection_base& cx, std::function<void()> wake)
+      : pqxx::notification_receiver(cx, "briefos_jobs"), m_wake(std::move(wake)) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { m_wake(); }
+
+private:
+  std::function<void()> m_wake;
+};
+
+struct Shared {
+  Shared(const Options& o, const std::vector<std::string>& t, const Handler& h, const Reporter& r,
+         std::string u, std::string a)
+      : opts(o), types(t), handler(h), reporter(r), url(std::move(u)), app_name(std::move(a)) {}
+
+  const Options& opts;
+  const std::vector<std::string>& types;
+  const Handler& handler;
+  const Reporter& reporter;
+  std::string url;
+  std::string app_name;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t wake_seq = 0;
+  Totals totals;
+  std::set<std::pair<long long, std::string>> in_flight;  // (job id, slot worker id)
+  std::vector<long long> pending_ids;                      // Mode::ids
+  std::size_t next_id = 0;
+  long long started = 0;  // jobs handed to handlers, for --max-jobs
+  std::atomic<bool> done{false};
+  std::atomic<bool> connection_lost{false};
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::string lost_message;
+
+  void wake() {
+    {
+      std::lock_guard lock(mu);
+      ++wake_seq;
+    }
+    cv.notify_all();
+  }
+
+  bool should_stop() const {
+    return done.load() || cli::stop_requested() || connection_lost.load()
+           || std::chrono::steady_clock::now() >= deadline;
+  }
+
+  // How many more jobs this slot may take under --max-jobs.
+  int budget(int want) {
+    std::lock_guard lock(mu);
+    if (opts.max_jobs <= 0) return want;
+    const long long left = opts.max_jobs - started;
+    return static_cast<int>(std::max<long long>(0, std::min<long long>(want, left)));
+  }
+};
+
+void report(Shared& s, const queue::Job& job, const std::string& status,
+            const nlohmann::json& result, const std::string& error, double seconds) {
+  std::lock_guard lock(s.mu);
+  if (status == "completed") ++s.totals.completed;
+  else if (status == "retrying") ++s.totals.retried;
+  else if (status == "failed") ++s.totals.failed;
+  else if (status == "lost") ++s.totals.lost;
+  else if (status == "released") ++s.totals.released;
+  if (s.reporter) s.reporter(Report{&job, status, result, error, seconds});
+}
+
+void run_slot(Shared& s, int slot) {
+  const std::string worker_id =
+      (s.opts.worker_id.empty() ? default_worker_id() : s.opts.worker_id) + ":" + std::to_string(slot);
+  std::unique_ptr<pqxx::connection> cx;
+  try {
+    cx = db::connect(s.url, s.app_name);
+  } catch (const std::exception& e) {
+    std::lock_guard lock(s.mu);
+    s.lost_message = e.what();
+    s.connection_lost = true;
+    s.cv.notify_all();
+    return;
+  }
+  queue::ClaimOptions claim{s.types, s.opts.batch, worker_id, s.opts.lease};
+  bool claimed_once = false;
+  try {
+    while (!s.should_stop()) {
+      if (s.opts.mode == Mode::once && claimed_once) break;
+      const int limit = s.budget(s.opts.batch);
+      if (limit == 0) break;
+      claim.limit = limit;
+      std::vector<queue::Job> jobs;
+      std::uint64_t seen_seq = 0;
+      {
+        std::lock_guard lock(s.mu);
+        seen_seq = s.wake_seq;
+      }
+      if (s.opts.mode == Mode::ids) {
+        std::vector<long long> ids;
+        {
+          std::lock_guard lock(s.mu);
+          while (s.next_id < s.pending_ids.size() && static_cast<int>(ids.size()) < limit) {
+            ids.push_back(s.pending_ids[s.next_id++]);
+          }
+        }
+        if (ids.empty()) break;
+        jobs = queue::claim_ids(*cx, ids, claim);
+        if (jobs.size() < ids.size()) {
+          spdlog::info("{} of {} requested job(s) were not pending (done, taken or cancelled)",
+                       ids.size() - jobs.size(), ids.size());
+        }
+      } else {
+        jobs = queue::claim(*cx, claim);
+      }
+      claimed_once = true;
+      if (jobs.empty()) {
+        if (s.opts.mode != Mode::run) {
+          if (s.opts.mode == Mode::ids) continue;
+          break;
+        }
+        std::unique_lock lock(s.mu);
+        s.cv.wait_for(lock, s.opts.poll, [&] { return s.wake_seq != seen_seq || s.should_stop(); });
+        continue;
+      }
+      {
+        std::lock_guard lock(s.mu);
+        s.totals.claimed += static_cast<long long>(jobs.size());
+        s.started += static_cast<long long>(jobs.size());
+        for (const auto& j : jobs) s.in_flight.insert({j.id, worker_id});
+      }
+      std::vector<std::pair<long long, nlohmann::json>> to_complete;
+      std::vector<std::pair<std::size_t, double>> to_complete_jobs;  // index into jobs
+      std::size_t i = 0;
+      for (; i < jobs.size(); ++i) {
+        const queue::Job& job = jobs[i];
+        if (s.should_stop() && !s.done.load()) break;
+        const auto t0 = std::chrono::steady_clock::now();
+        worker::Outcome outcome;
+        bool lost = false;
+        bool conn_lost = false;
+        std::string conn_error;
+        try {
+          outcome = s.handler(*cx, job);
+        } catch (const queue::LeaseLost& e) {
+          lost = true;
+          outcome = Outcome::transient(e.what());
+        } catch (const std::exception& e) {
+          if (db::is_connection_lost(e) || !cx->is_open()) {
+            conn_lost = true;
+            conn_error = e.what();
+          } else if (queue::is_permanent(e)) {
+            outcome = Outcome::permanent(e.what());
+          } else {
+            outcome = Outcome::transient(e.what());
+          }
+        }
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (conn_lost) {
+          std::lock_guard lock(s.mu);
+          s.lost_message = conn_error;
+          s.connection_lost = true;
+          s.cv.notify_all();
+          throw pqxx::broken_connection(conn_error);
+        }
+        if (lost) {
+          spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
+          report(s, job, "lost", nullptr, outcome.error, secs);
+        } else if (outcome.kind == Outcome::Kind::completed) {
+          if (outcome.recorded) {
+            report(s, job, "completed", outcome.result, "", secs);
+          } else {
+            to_complete.emplace_back(job.id, outcome.result);
+            to_complete_jobs.emplace_back(i, secs);
+          }
+        } else {
+          pqxx::work tx{*cx};
+          const auto kind = outcome.kind == Outcome::Kind::failed ? queue::FailKind::permanent
+                                                                  : queue::FailKind::transient;
+          const auto r = queue::fail(tx, job, outcome.error, kind, s.opts.backoff, outcome.retry_in);
+          tx.commit();
+          const std::string status = r == queue::FailOutcome::failed    ? "failed"
+                                     : r == queue::FailOutcome::retried ? "retrying"
+                                                                        : "lost";
+          if (r == queue::FailOutcome::failed) {
+            spdlog::warn("job {} ({}) failed: {}", job.id, job.type, outcome.error);
+          } else if (r == queue::FailOutcome::retried) {
+            spdlog::info("job {} ({}) will be retried: {}", job.id, job.type, outcome.error);
+          }
+          report(s, job, status, nullptr, outcome.error, secs);
+        }
+        std::lock_guard lock(s.mu);
+        s.in_flight.erase({job.id, worker_id});
+      }
+      if (!to_complete.empty()) {
+        pqxx::work tx{*cx};
+        const auto done_ids = queue::complete_many(tx, worker_id, to_complete);
+        tx.commit();
+        const std::set<long long> ok(done_ids.begin(), done_ids.end());
+        for (std::size_t k = 0; k < to_complete_jobs.size(); ++k) {
+          const queue::Job& job = jobs[to_complete_jobs[k].first];
+          report(s, job, ok.count(job.id) ? "completed" : "lost", to_complete[k].second, "",
+                 to_complete_jobs[k].second);
+        }
+      }
+      // Unstarted jobs of the batch go back untouched on shutdown.
+      if (i < jobs.size()) {
+        pqxx::work tx{*cx};
+        for (std::size_t k = i; k < jobs.size(); ++k) {
+          if (queue::release(tx, jobs[k])) {
+            report(s, jobs[k], "released", nullptr, "", 0);
+          }
+        }
+        tx.commit();
+        std::lock_guard lock(s.mu);
+        for (std::size_t k = i; k < jobs.size(); ++k) s.in_flight.erase({jobs[k].id, worker_id});
+        s.totals.interrupted = true;
+      }
+    }
+  } catch (const std::exception& e) {
+    if (db::is_connection_lost(e) || (cx && !cx->is_open())) {
+      std::lock_guard lock(s.mu);
+      if (s.lost_message.empty()) s.lost_message = e.what();
+      s.connection_lost = true;
+      s.cv.notify_all();
+      return;
+    }
+    // Any other error in the loop itself (not in a handler) is a bug or a
+    // database error on queue statements: stop this slot, report it.
+    spdlog::error("worker slot {} stopped: {}", slot, db::redact(e.what()));
+    std::lock_guard lock(s.mu);
+    ++s.totals.failed;
+  }
+}
+
+void run_heartbeat(Shared& s) {
+  std::unique_ptr<pqxx::connection> cx;
+  std::unique_ptr<Listener> listener;
+  try {
+    cx = db::connect(s.url, s.app_name + " (heartbeat)");
+    if (s.opts.mode == Mode::run) listener = std::make_unique<Listener>(*cx, [&s] { s.wake(); });
+  } catch (const std::exception& e) {
+    spdlog::warn("heartbeat connection failed: {}", db::redact(e.what()));
+    return;
+  }
+  const auto interval = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(200), std::chrono::duration_cast<std::chrono::milliseconds>(s.opts.lease) / 3);
+  auto next_beat = std::chrono::steady_clock::now() + interval;
+  auto next_rescue = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!s.done.load()) {
+    try {
+      if (listener) {
+        cx->await_notification(0, 200000);
+      } else {
+        std::unique_lock lock(s.mu);
+        s.cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return s.done.load(); });
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (cli::stop_requested()) s.cv.notify_all();
+      if (now >= next_beat) {
+        std::map<std::string, std::vector<long long>> by_worker;
+        {
+          std::lock_guard lock(s.mu);
+          for (const auto& [id, wid] : s.in_flight) by_worker[wid].push_back(id);
+        }
+        for (const auto& [wid, ids] : by_worker) {
+          pqxx::work tx{*cx};
+          queue::extend_leases(tx, wid, ids, s.opts.lease);
+          tx.commit();
+        }
+        next_beat = now + interval;
+      }
+      if (s.opts.mode == Mode::run && now >= next_rescue) {
+        pqxx::work tx{*cx};
+        const auto c = queue::rescue_expired(tx);
+        tx.commit();
+        if (c.retried + c.failed > 0) {
+          spdlog::info("rescued {} job(s) with expired leases ({} failed for good)", c.retried + c.failed,
+                       c.failed);
+          std::lock_guard lock(s.mu);
+          s.totals.rescued += c.retried + c.failed;
+        }
+        if (c.retried > 0) s.wake();
+        next_rescue = now + std::chrono::seconds(30);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("heartbeat: {}", db::redact(e.what()));
+      if (!cx->is_open()) return;
+    }
+  }
+}
+
+}  // namespace
+
+void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
+  auto* drain = app.add_flag_callback("--drain", [&opts] { opts.mode = Mode::drain; },
+                                      "Process due jobs until none is left, then exit");
+  auto* once = app.add_flag_callback("--once", [&opts] { opts.mode = Mode::once; },
+                                     "Claim one batch per slot, process it, exit");
+  auto* jobs = app.add_option("--jobs", jobs_from,
+                              "Process exactly the job ids in FILE ('-': stdin)")
+                   ->type_name("FILE");
+  drain->excludes(once);
+  jobs->excludes(drain)->excludes(once);
+  app.add_option("--concurrency", opts.concurrency, "Parallel job slots")
+      ->type_name("N")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--batch", opts.batch, "Jobs claimed per statement")
+      ->type_name("N")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option_function<int>("--lease", [&opts](const int& v) { opts.lease = std::chrono::seconds(v); },
+                               "Seconds a claimed job is held before rescue [300]")
+      ->type_name("SECONDS")->check(CLI::Range(5, 86400));
+  app.add_option("--max-jobs", opts.max_jobs, "Exit after N jobs (0: no limit)")
+      ->type_name("N")->check(CLI::Range(0LL, 1000000000LL));
+  app.add_option_function<int>("--max-runtime",
+                               [&opts](const int& v) { opts.max_runtime = std::chrono::seconds(v); },
+                               "Stop claiming after SECONDS (0: no limit)")
+      ->type_name("SECONDS")->check(CLI::Range(0, 31536000));
+  app.add_option_function<int>("--poll-interval",
+                               [&opts](const int& v) { opts.poll = std::chrono::milliseconds(v); },
+                               "Idle poll backstop in ms when long-running [2000]")
+      ->type_name("MS")->check(CLI::Range(10, 600000));
+}
+
+std::vector<long long> read_job_ids(std::istream& in) {
+  std::vector<long long> ids;
+  std::string line;
+  long long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    line = line.substr(first);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.pop_back();
+    try {
+      if (line[0] == '{') {
+        const auto j = nlohmann::json::parse(line);
+        const auto it = j.find("job_id");
+        if (it != j.end() && it->is_number_integer() && it->get<long long>() > 0) {
+          ids.push_back(it->get<long long>());
+          continue;
+        }
+        if (it != j.end() && it->is_null()) continue;  // nothing queued for that line
+      } else if (line.find_first_not_of("0123456789") == std::string::npos && line.size() < 19) {
+        ids.push_back(std::stoll(line));
+        continue;
+      }
+    } catch (const std::exception&) {
+      // fall through to the warning
+    }
+    spdlog::warn("input line {}: not a job id or a JSON line with \"job_id\"; skipped", n);
+  }
+  return ids;
+}
+
+void resolve_jobs(Options& opts, const std::string& jobs_from) {
+  if (jobs_from.empty()) return;
+  if (jobs_from == "-") {
+    opts.ids = read_job_ids(std::cin);
+  } else {
+    std::ifstream in(jobs_from);
+    if (!in) throw UsageError("could not read job list \"" + jobs_from + "\": " + std::strerror(errno));
+    opts.ids = read_job_ids(in);
+  }
+  opts.mode = Mode::ids;
+}
+
+int exit_status(const Totals& t) {
+  if (t.interrupted) return exit_interrupted;
+  if (t.failed > 0 || t.retried > 0 || t.lost > 0) return exit_failure;
+  return exit_ok;
+}
+
+Totals run(const std::string& database_url,
+           const std::string& application_name,
+           const std::vector<std::string>& types,
+           const Options& opts,
+           const Handler& handler,
+           const Reporter& reporter) {
+  Shared s{opts, types, handler, reporter, database_url, application_name};
+  if (opts.max_runtime.count() > 0) s.deadline = std::chrono::steady_clock::now() + opts.max_runtime;
+  {
+    // Fail fast (exit 3) when the database is unreachable, and rescue jobs
+    // of crashed workers before claiming.
+    auto cx = db::connect(database_url, application_name);
+    pqxx::work tx{*cx};
+    const auto c = queue::rescue_expired(tx);
+    tx.commit();
+    s.totals.rescued = c.retried + c.failed;
+    if (c.retried + c.failed > 0) {
+      spdlog::info("rescued {} job(s) with expired leases ({} failed for good)", c.retried + c.failed, c.failed);
+    }
+  }
+  if (opts.mode == Mode::ids) {
+    s.pending_ids = opts.ids;
+    if (s.pending_ids.empty()) return s.totals;
+  }
+  std::thread heartbeat([&s] { run_heartbeat(s); });
+  std::vector<std::thread> slots;
+  for (int i = 0; i < std::max(1, opts.concurrency); ++i) {
+    slots.emplace_back([&s, i] { run_slot(s, i); });
+  }
+  for (auto& t : slots) t.join();
+  s.done = true;
+  s.cv.notify_all();
+  heartbeat.join();
+  // A long-running worker told to stop has done its job; a drain or a
+  // pipeline stopped early has not.
+  if (cli::stop_requested() && opts.mode != Mode::run) s.totals.interrupted = true;
+  if (s.connection_lost.load()) {
+    throw DatabaseUnreachable("lost connection to the database: " + db::redact(s.lost_message),
+                              "Jobs in flight keep their lease and are rescued when it expires.");
+  }
+  return s.totals;
+}
+
+}  // namespace briefos::worker

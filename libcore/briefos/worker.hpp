@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "briefos/db/queue.hpp"
+
+#include <CLI/CLI.hpp>
+#include <pqxx/pqxx>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace briefos::worker {
+
+// What a handler made of one job.
+struct Outcome {
+  enum class Kind {
+    completed,  // done; the worker records it (batched) unless `recorded`
+    retry,      // transient failure: retry with backoff
+    failed,     // permanent failure: do not retry
+  };
+  Kind kind = Kind::completed;
+  nlohmann::json result = nlohmann::json::object();
+  std::string error;
+  // The handler already called queue::complete() in its own transaction
+  // (together with its domain writes); the worker only counts it.
+  bool recorded = false;
+  std::optional<std::chrono::milliseconds> retry_in;
+
+  static Outcome done(nlohmann::json r, bool recorded_in_tx) {
+    Outcome o;
+    o.result = std::move(r);
+    o.recorded = recorded_in_tx;
+    return o;
+  }
+  static Outcome transient(std::string e) {
+    Outcome o;
+    o.kind = Kind::retry;
+    o.error = std::move(e);
+    return o;
+  }
+  static Outcome permanent(std::string e) {
+    Outcome o;
+    o.kind = Kind::failed;
+    o.error = std::move(e);
+    return o;
+  }
+};
+
+// Handles one claimed job on the slot's own connection. A handler that
+// writes domain data opens a transaction, writes, calls queue::complete()
+// in the same transaction (throwing queue::LeaseLost if it returns false),
+// commits, and returns Outcome::done(result, true). Exceptions count as
+// transient failures, queue::PermanentError as permanent ones.
+using Handler = std::function<Outcome(pqxx::connection& cx, const queue::Job& job)>;
+
+// Called after each job with its final state (for --json lines and
+// summaries); may be called from several threads, one at a time.
+struct Report {
+  const queue::Job* job = nullptr;
+  std::string status;  // completed, retrying, failed, lost, released
+  nlohmann::json result;
+  std::string error;
+  double seconds = 0;
+};
+using Reporter = std::function<void(const Report&)>;
+
+enum class Mode {
+  once,         // claim one batch per slot, process it, exit
+  drain,        // until nothing is due
+  run,          // long-running until signalled or a limit is hit
+  ids,          // exactly the given job ids (pipelines)
+};
+
+struct Options {
+  Mode mode = Mode::drain;
+  int concurrency = 1;        // job slots, each with its own connection
+  int batch = 10;             // jobs claimed per statement
+  std::chrono::seconds lease{300};
+  queue::Backoff backoff;
+  long long max_jobs = 0;     // 0 = no limit
+  std::chrono::seconds max_runtime{0};  // 0 = no limit
+  std::chrono::milliseconds poll{2000}; // backstop poll when idle (run mode)
+  std::chrono::seconds shutdown_grace{30};
+  std::vector<long long> ids; // Mode::ids
+  std::string worker_id;      // default host:pid
+};
+
+struct Totals {
+  long long claimed = 0;
+  long long completed = 0;
+  long long retried = 0;
+  long long failed = 0;
+  long long lost = 0;
+  long long released = 0;
+  long long rescued = 0;
+  bool interrupted = false;
+};
+
+// Add the shared worker options (--drain, --once, --jobs, --concurrency,
+// --batch, --lease, --max-jobs, --max-runtime, --poll-interval) to `app`.
+// `jobs_from` receives the value of --jobs ("-" for stdin).
+void add_options(CLI::App& app, Options& opts, std::string& jobs_from);
+
+// Read job ids from `in`: one per line, either a bare id or a JSON object
+// with a "job_id" key (the --json lines of the previous program). Lines that
+// are neither are reported and skipped.
+std::vector<long long> read_job_ids(std::istream& in);
+
+// Run the worker loop for `types` with `handler` until the mode's end, a
+// limit, or SIGINT/SIGTERM (stop claiming, let in-flight jobs finish within
+// the grace period, release the rest). Rescues expired leases first.
+// Throws DatabaseUnreachable if the database cannot be reached at start.
+Totals run(const std::string& database_url,
+           const std::string& application_name,
+           const std::vector<std::string>& types,
+           const Options& opts,
+           const Handler& handler,
+           const Reporter& reporter);
+
+}  // namespace briefos::worker
+
+namespace briefos::worker {
+
+// The documented exit status of a worker run: 130 when interrupted before
+// the work was done, 1 when some job failed or will be retried, else 0.
+int exit_status(const Totals& totals);
+
+// If `jobs_from` is set ("-" or a file), read the ids and switch `opts` to
+// Mode::ids. Throws UsageError for an unreadable file.
+void resolve_jobs(Options& opts, const std::string& jobs_from);
+
+}  // namespace briefos::worker
