@@ -29,6 +29,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -189,6 +190,11 @@ void run_slot(Shared& s, int slot) {
         bool conn_lost = false;
         std::string conn_error;
         try {
+          if (std::find(s.types.begin(), s.types.end(), job.type) == s.types.end()) {
+            throw queue::PermanentError("no handler for job type \"" + job.type + "\" in "
+                                        + s.app_name);
+          }
+          queue::validate_claimed(job);
           outcome = s.handler(*cx, job);
         } catch (const queue::LeaseLost& e) {
           lost = true;
@@ -263,7 +269,7 @@ void run_slot(Shared& s, int slot) {
         tx.commit();
         std::lock_guard lock(s.mu);
         for (std::size_t k = i; k < jobs.size(); ++k) s.in_flight.erase({jobs[k].id, worker_id});
-        s.totals.interrupted = true;
+        if (s.opts.mode != Mode::run) s.totals.interrupted = true;
       }
     }
   } catch (const std::exception& e) {

@@ -75,7 +75,7 @@ enum class Mode {
 };
 
 struct Options {
-  Mode mode = Mode::drain;
+  Mode mode = Mode::run;     // long-running unless --drain, --once or --jobs
   int concurrency = 1;        // job slots, each with its own connection
   int batch = 10;             // jobs claimed per statement
   std::chrono::seconds lease{300};

@@ -59,7 +59,7 @@ Job to_job(const pqxx::row& row) {
   Job j;
   j.id = row[0].as<long long>();
   j.type = row[1].as<std::string>();
-  j.user_id = row[2].as<std::optional<std::string>>();
+  j.user_id = db::opt_text(row[2]);
   try {
     j.metadata = nlohmann::json::parse(row[3].as<std::string>());
   } catch (const nlohmann::json::exception&) {
@@ -68,7 +68,7 @@ Job to_job(const pqxx::row& row) {
   j.priority = row[4].as<int>();
   j.attempts = row[5].as<int>();
   j.max_attempts = row[6].as<int>();
-  j.dedup_key = row[7].as<std::optional<std::string>>();
+  j.dedup_key = db::opt_text(row[7]);
   j.worker_id = row[8].as<std::string>();
   j.scheduled_for = from_epoch(row[9].as<double>());
   j.locked_until = from_epoch(row[10].as<double>());
@@ -126,6 +126,19 @@ void validate(const NewJob& job) {
   }
 }
 
+void validate_claimed(const Job& job) {
+  NewJob j;
+  j.type = job.type;
+  j.user_id = job.user_id;
+  j.metadata = job.metadata;
+  j.max_attempts = job.max_attempts;
+  try {
+    validate(j);
+  } catch (const UsageError& e) {
+    throw PermanentError(e.what());
+  }
+}
+
 std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   std::vector<Enqueued> out(jobs.size());
   if (jobs.empty()) return out;
@@ -177,7 +190,7 @@ std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJ
     if (row[2].as<bool>()) {
       out[i] = {row[1].as<long long>(), true};
     } else {
-      missing_keys.push_back(row[3].as<std::optional<std::string>>());
+      missing_keys.push_back(db::opt_text(row[3]));
     }
   }
   if (!missing_keys.empty()) {
@@ -240,20 +253,18 @@ std::vector<Job> claim_ids(pqxx::connection& cx,
   if (ids.empty()) return {};
   std::vector<std::optional<std::string>> id_text;
   for (long long id : ids) id_text.emplace_back(std::to_string(id));
-  std::vector<std::optional<std::string>> types(opts.types.begin(), opts.types.end());
   pqxx::work tx{cx};
   const pqxx::result r = tx.exec_params(
       std::string("WITH picked AS ("
                   "  SELECT id FROM queue_jobs"
-                  "  WHERE id = ANY($1::bigint[]) AND status = 'pending' AND job_type = ANY($2::queue_type[])"
+                  "  WHERE id = ANY($1::bigint[]) AND status = 'pending'"
                   "  ORDER BY priority, scheduled_for, id FOR UPDATE SKIP LOCKED"
                   ") UPDATE queue_jobs q SET status = 'processing', attempts = q.attempts + 1,"
-                  "  locked_by = $3, locked_until = now() + make_interval(secs => $4),"
+                  "  locked_by = $2, locked_until = now() + make_interval(secs => $3),"
                   "  started_at = now(), updated_at = now()"
                   " FROM picked WHERE q.id = picked.id RETURNING ")
           + job_columns,
-      db::array_literal(id_text), db::array_literal(types), opts.worker_id,
-      static_cast<double>(opts.lease.count()));
+      db::array_literal(id_text), opts.worker_id, static_cast<double>(opts.lease.count()));
   tx.commit();
   std::vector<Job> jobs;
   for (const auto& row : r) jobs.push_back(to_job(row));

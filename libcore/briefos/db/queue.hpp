@@ -61,6 +61,10 @@ std::chrono::milliseconds backoff_delay(int attempt, const Backoff& b, double u)
 // UsageError naming the job and the reason. Called by enqueue.
 void validate(const NewJob& job);
 
+// Validate a job already in the table (it may have been inserted by other
+// means); throws PermanentError with the reason.
+void validate_claimed(const Job& job);
+
 // Enqueue `jobs` in one statement inside the caller's transaction `tx`
 // (so a brief and its email job commit together). Duplicates of an active
 // job with the same dedup key insert nothing and return the existing id,
@@ -80,8 +84,9 @@ struct ClaimOptions {
 // them processing, attempts + 1, locked_by and locked_until.
 std::vector<Job> claim(pqxx::connection& cx, const ClaimOptions& opts);
 
-// Claim exactly the jobs `ids` that are pending (due or not) with the same
-// exclusivity; ids already taken by others are skipped, not waited for.
+// Claim exactly the jobs `ids` that are pending (due or not, of any type)
+// with the same exclusivity; ids already taken by others are skipped, not
+// waited for. The worker fails jobs of a type it has no handler for.
 std::vector<Job> claim_ids(pqxx::connection& cx,
                            const std::vector<long long>& ids,
                            const ClaimOptions& opts);
