@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Schedule rules: pure functions, no database, no I/O beyond reading the
+// system time-zone database. See schedule.cpp for the policy.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace briefos::schedule {
+
+using Instant = std::chrono::sys_seconds;       // a UTC instant, whole seconds
+using Days = std::chrono::sys_days;             // a calendar date (no zone)
+
+// One row of user_brief_preferences, as text the way the database holds it.
+struct Preference {
+  std::string frequency = "daily";          // daily, weekly, custom (= daily)
+  std::optional<int> day_of_week;           // 0 = Sunday; weekly default 1
+  std::string time_of_day = "09:00:00";     // HH:MM[:SS]
+  std::string timezone = "UTC";             // IANA name
+};
+
+struct TimeOfDay {
+  int hours = 0;
+  int minutes = 0;
+  int seconds = 0;
+};
+
+// "HH:MM" or "HH:MM:SS" with the original's ranges (H 0-23, M 0-59,
+// S 0-59); nullopt otherwise.
+std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
+
+// The original validateUserPreference(): each problem with its exact
+// message ("Invalid frequency. Must be daily, weekly, or custom", ...).
+// Empty means valid. The time zone is checked separately (zone_exists).
+std::vector<std::string> validate(const Preference& pref);
+
+// True if `name` is a zone of the system tz database.
+bool zone_exists(std::string_view name);
+
+enum class Frequency { daily, weekly };
+
+// A preference checked and resolved: what the computations below take.
+// Holds a pointer into the tz database (process lifetime).
+struct Rule {
+  Frequency frequency = Frequency::daily;
+  int day_of_week = 1;
+  TimeOfDay time;
+  const void* zone = nullptr;  // const date::time_zone*, kept out of this header
+  std::string zone_name;
+};
+
+// Check `pref` and resolve its zone. On failure returns nullopt and puts
+// the reason in `*why` (the original's message, or the bad zone's name).
+std::optional<Rule> compile(const Preference& pref, std::string* why);
+
+// The UTC instant at which local wall time `day` + `time` happens in the
+// rule's zone: inside a spring-forward gap it is shifted forward by the gap
+// (02:30 -> 03:30); inside a fall-back overlap it is the first occurrence.
+Instant resolve_local(const Rule& rule, Days day, TimeOfDay time);
+
+// The same for a zone by name (tests and tools); nullopt for an unknown zone.
+std::optional<Instant> resolve_local(std::string_view zone, Days day, TimeOfDay time);
+
+// The local calendar date of `t` in the rule's zone.
+Days local_date(const Rule& rule, Instant t);
+std::optional<Days> local_date(std::string_view zone, Instant t);
+
+// The first run of `rule` at or after `t` (a run exactly at `t` counts).
+Instant first_run_at_or_after(const Rule& rule, Instant t);
+
+// The first run strictly after `t`.
+Instant next_run_after(const Rule& rule, Instant t);
+
+// The original calculateNextRunTime(pref, now): the next run at or after
+// `now`, or nullopt for an invalid preference (including an unknown zone,
+// where the original silently used UTC).
+std::optional<Instant> calculate_next_run_time(const Preference& pref, Instant now);
+
+// What one sweep does with one preference whose stored next run is
+// `next_run_at`: runs inside [now - catch_up, now + lookahead] are queued,
+// earlier ones are missed (counted, not queued), and the preference's next
+// run becomes the first one after now + lookahead.
+struct RunPlan {
+  std::vector<Instant> runs;
+  long long missed = 0;
+  Instant next_run_at;
+};
+RunPlan plan_runs(const Rule& rule,
+                  Instant next_run_at,
+                  Instant now,
+                  std::chrono::seconds lookahead,
+                  std::chrono::seconds catch_up);
+
+// Engagement backoff (reference 4.5): whether to brief a user who last
+// logged in `days_since_last_login` days ago (nullopt: never recorded) and
+// last got a brief `days_since_last_brief` days ago (nullopt: never).
+struct Engagement {
+  bool should_send = true;
+  bool is_reengagement = false;
+  int days_since_last_login = 0;
+  std::string reason;
+};
+Engagement engagement(std::optional<int> days_since_last_login,
+                      std::optional<int> days_since_last_brief);
+
+// Whole days from `then` to `now`, rounded down (the original's
+// floor((now - t) / 86400000)).
+int days_between(Instant then, Instant now);
+
+// Text forms used on the command line and in job metadata.
+std::string format_date(Days d);                    // YYYY-MM-DD
+std::string format_instant(Instant t);              // 2026-03-08T07:30:00Z
+std::optional<Days> parse_date(std::string_view text);          // YYYY-MM-DD, a real date
+// 2026-03-08T07:30:00Z, "2026-03-08 02:30:00-05:00", ...; no offset = UTC.
+std::optional<Instant> parse_instant(std::string_view text);
+// "90s", "15m", "2h", "1d", "1h30m" or plain seconds.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+}  // namespace briefos::schedule

@@ -1,0 +1,62 @@
+#!/bin/sh
+# briefos-schedule end to end: usage errors, and a sweep whose --json lines
+# a reader (jq, as the next program of a pipeline would) consumes.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sched=$bin/briefos-schedule
+
+# Bad flags exit 2 before any database is touched (the URL is unreachable).
+nodb="postgresql://nobody@127.0.0.1:1/none"
+expect_status 2 "--now that is not a timestamp" "$sched" --database-url "$nodb" --now yesterday
+expect_status 2 "--date that is not a date" "$sched" --database-url "$nodb" --date 2026-02-30
+check "bad date message" grep -q 'invalid value "2026-02-30" for option --date' "$tmp/err"
+expect_status 2 "--from after --to" "$sched" --database-url "$nodb" --from 2026-01-12 --to 2026-01-10
+check "from/to message" grep -q -- '--from 2026-01-12 is after --to 2026-01-10' "$tmp/err"
+expect_status 2 "--from without --to" "$sched" --database-url "$nodb" --from 2026-01-12
+expect_status 2 "--lookahead that is not a duration" "$sched" --database-url "$nodb" --lookahead soon
+expect_status 2 "--force outside a backfill" "$sched" --database-url "$nodb" --force
+expect_status 3 "unreachable database" "$sched" --database-url "$nodb"
+
+need_db
+url=$(new_migrated_db sched)
+$PSQL "$url" -Xq <<'SQL'
+INSERT INTO users (email) SELECT 'user' || g || '@example.com' FROM generate_series(1, 50) g;
+INSERT INTO user_brief_preferences (user_id, time_of_day, timezone, updated_at)
+SELECT id, '09:00', (ARRAY['America/New_York', 'America/Chicago'])[1 + (row_number() OVER ())::int % 2],
+       '2026-01-01'
+  FROM users;
+SQL
+
+# 13:50Z: New York's 09:00 (14:00Z) is due within the lookahead, Chicago's
+# (15:00Z) is not.
+if "$sched" --database-url "$url" --now 2026-01-15T13:50:00Z --json >"$tmp/jobs" 2>"$tmp/summary"
+then ok "sweep exits 0"; else not_ok "sweep exits 0"; fi
+check "25 JSON lines on stdout" test "$(wc -l <"$tmp/jobs")" -eq 25
+# jq_all FILTER FILE: FILTER holds for every JSON line of FILE.
+jq_all() { jq -s -e "all(.[]; $1)" "$2" >/dev/null; }
+check "every line has the four fields" jq_all \
+  '(.job_id | type == "number") and (.user_id | length == 36) and .brief_date == "2026-01-15" and .scheduled_for == "2026-01-15T13:58:00Z"' \
+  "$tmp/jobs"
+jq -r .job_id "$tmp/jobs" | sort -n >"$tmp/ids"
+$PSQL "$url" -XAtc "SELECT id FROM queue_jobs WHERE status = 'pending' ORDER BY id" >"$tmp/db_ids"
+check "the ids read from stdout are the queued jobs" cmp -s "$tmp/ids" "$tmp/db_ids"
+check "summary on stderr" grep -q 'queued 25, already queued 0' "$tmp/summary"
+
+"$sched" --database-url "$url" --now 2026-01-15T13:55:00Z --json >"$tmp/again" 2>/dev/null
+check "a second sweep queues nothing" test ! -s "$tmp/again"
+
+# Pipeline form, as the next program would read it.
+"$sched" --database-url "$url" --now 2026-01-15T14:50:00Z --json 2>/dev/null \
+  | jq -r '.user_id' >"$tmp/piped"
+check "pipeline reader gets the Chicago users" test "$(wc -l <"$tmp/piped")" -eq 25
+
+# An invalid zone is reported by user id and makes the exit status 1.
+bad=$($PSQL "$url" -XAtc "UPDATE user_brief_preferences SET timezone = 'Nowhere/Land'
+  WHERE user_id = (SELECT id FROM users WHERE email = 'user1@example.com') RETURNING user_id")
+expect_status 1 "invalid preference exits 1" "$sched" --database-url "$url" --now 2026-01-16T13:50:00Z
+check "invalid zone reported with the user id" \
+  grep -q "user $bad: invalid brief preference: Invalid timezone \"Nowhere/Land\"" "$tmp/err"
+check "the others were still queued" test "$(wc -l <"$tmp/out")" -gt 1
+
+finish
