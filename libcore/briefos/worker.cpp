@@ -362,7 +362,7 @@ void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
   app.add_option("--batch", opts.batch, "Jobs claimed per statement")
       ->type_name("N")->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option_function<int>("--lease", [&opts](const int& v) { opts.lease = std::chrono::seconds(v); },
-                               "Seconds a claimed job is held before rescue [300]")
+                               "Seconds a job is held before rescue [300]")
       ->type_name("SECONDS")->check(CLI::Range(5, 86400));
   app.add_option("--max-jobs", opts.max_jobs, "Exit after N jobs (0: no limit)")
       ->type_name("N")->check(CLI::Range(0LL, 1000000000LL));
@@ -372,7 +372,7 @@ void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
       ->type_name("SECONDS")->check(CLI::Range(0, 31536000));
   app.add_option_function<int>("--poll-interval",
                                [&opts](const int& v) { opts.poll = std::chrono::milliseconds(v); },
-                               "Idle poll backstop in ms when long-running [2000]")
+                               "Idle poll backstop in ms [2000]")
       ->type_name("MS")->check(CLI::Range(10, 600000));
 }
 

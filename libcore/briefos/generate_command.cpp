@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: MIT
+//
+// briefos-generate: claim generate_daily_brief jobs, build each brief, store
+// it with its email hand-off, and report. The policy per job:
+//
+// 1. Read the job's metadata (userId, briefDate, timezone, options). Bad
+//    metadata, an unknown user or an unknown zone are permanent failures:
+//    retrying cannot help, and a bad zone never falls back to UTC.
+// 2. Load the user's data in one short read-only transaction (a handful of
+//    set-based queries), then build the brief with no transaction open.
+// 3. With --llm-url, ask for the analysis (the re-engagement prompt when the
+//    scheduler flagged the job) and wait for it, still with no transaction
+//    open; the LLM client overlaps the requests of all slots. A failed LLM
+//    leaves the brief complete without analysis (llm_status 'failed', the
+//    reason in metadata.llm_error).
+// 4. In ONE transaction: upsert the brief (readers keep the old one until
+//    commit), its project briefs, the email hand-off when the user opted in
+//    and the brief is not empty (or --email-empty), and complete the job with
+//    its result. If the lease was lost meanwhile, everything rolls back.
+// 5. After commit, with --notify-events, NOTIFY briefos_events.
+//
+// A user without active projects gets a completed brief that says so (and
+// no email, since it is empty): not three failures a day as in BuildOS.
+//
+// Backfill (--user/--date) goes through the queue too, so it can never race
+// a worker: it enqueues with the usual dedup key (or, with --force, cancels
+// the brief's active jobs and uses a unique key) and then processes exactly
+// that job id. --dry-run reads, builds and prints; it claims and writes
+// nothing.
+//
+// Fault injection for tests and drills: BRIEFOS_FAULT_PROJECTS, a comma list
+// of project ids, makes those projects fail while their brief is built.
+#include "briefos/generate_command.hpp"
+
+#include "briefos/brief.hpp"
+#include "briefos/db/brief_store.hpp"
+#include "briefos/db/connection.hpp"
+#include "briefos/error.hpp"
+#include "briefos/http/llm_client.hpp"
+#include "briefos/llm.hpp"
+#include "briefos/worker.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <unordered_set>
+
+namespace briefos::generate_command {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Options {
+  worker::Options worker;
+  std::string jobs_from;
+  std::string user;
+  std::string date;
+  bool force = false;
+  bool dry_run = false;
+  bool json = false;
+  bool email_empty = false;
+  std::string email_from = "briefs@localhost";
+  std::string email_from_name = "briefos";
+  bool holidays = false;
+  std::string llm_url;
+  std::vector<std::string> llm_models;
+  std::string llm_api_key_file;
+  double llm_timeout_s = 60;
+  int llm_max_in_flight = 16;
+  bool notify_events = false;
+  int overdue_limit = 10;
+  bool no_progress = false;
+};
+
+double ms_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
+}
+
+long long round_ms(double ms) { return static_cast<long long>(ms + 0.5); }
+
+std::unordered_set<std::string> fault_projects() {
+  std::unordered_set<std::string> out;
+  const char* v = std::getenv("BRIEFOS_FAULT_PROJECTS");
+  if (v == nullptr) return out;
+  std::string s = v;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > pos) out.insert(s.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// The metadata of a generate_daily_brief job.
+struct JobSpec {
+  std::string user_id;
+  std::string brief_date;
+  std::optional<std::string> timezone;
+  bool is_reengagement = false;
+  int days_since_last_login = 0;
+  bool force = false;
+};
+
+JobSpec parse_spec(const json& md, const std::optional<std::string>& job_user) {
+  if (!md.is_object()) throw queue::PermanentError("job metadata is not a JSON object");
+  JobSpec s;
+  const auto str = [&](const char* key) -> std::optional<std::string> {
+    const auto it = md.find(key);
+    if (it == md.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) throw queue::PermanentError(std::string("job metadata \"") + key + "\" is not a string");
+    return it->get<std::string>();
+  };
+  auto uid = str("userId");
+  if (!uid) uid = job_user;
+  if (!uid) throw queue::PermanentError("job metadata lacks \"userId\"");
+  s.user_id = *uid;
+  const auto date = str("briefDate");
+  if (!date) throw queue::PermanentError("job metadata lacks \"briefDate\"");
+  try {
+    brief::validate_date(*date);
+  } catch (const Error& e) {
+    throw queue::PermanentError(std::string("job metadata: ") + e.what());
+  }
+  s.brief_date = *date;
+  s.timezone = str("timezone");
+  const auto it = md.find("options");
+  if (it != md.end() && it->is_object()) {
+    const json& o = *it;
+    if (o.contains("isReengagement") && o["isReengagement"].is_boolean()) {
+      s.is_reengagement = o["isReengagement"].get<bool>();
+    }
+    if (o.contains("daysSinceLastLogin") && o["daysSinceLastLogin"].is_number()) {
+      s.days_since_last_login = o["daysSinceLastLogin"].get<int>();
+    }
+    if (o.contains("forceRegenerate") && o["forceRegenerate"].is_boolean()) {
+      s.force = o["forceRegenerate"].get<bool>();
+    }
+  }
+  return s;
+}
+
+// A progress line on stderr, redrawn at most every 100 ms.
+class Progress {
+public:
+  Progress(std::ostream& err, bool enabled, long long total)
+      : m_err(err), m_enabled(enabled), m_total(total), m_start(SteadyClock::now()) {}
+
+  void tick() {
+    ++m_done;
+    if (!m_enabled) return;
+    const auto now = SteadyClock::now();
+    if (now - m_last < std::chrono::milliseconds(100) && m_done != m_total) return;
+    m_last = now;
+    const double secs = std::chrono::duration<double>(now - m_start).count();
+    const double rate = secs > 0 ? static_cast<double>(m_done) / secs : 0;
+    char line[160];
+    if (m_total > 0) {
+      const long long shown = std::min(m_done, m_total);
+      const int width = 30;
+      const int filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(shown)
+                                          / static_cast<double>(m_total));
+      std::string bar(static_cast<std::size_t>(filled), '#');
+      bar.resize(static_cast<std::size_t>(width), '-');
+      const double eta = rate > 0 ? static_cast<double>(m_total - shown) / rate : 0;
+      std::snprintf(line, sizeof line, "\r[%s] %lld/%lld  %.1f briefs/s  ETA %.0fs ", bar.c_str(),
+                    shown, m_total, rate, eta);
+    } else {
+      std::snprintf(line, sizeof line, "\r%lld briefs  %.1f briefs/s ", m_done, rate);
+    }
+    m_err << line << std::flush;
+    m_drawn = true;
+  }
+
+  void clear() {
+    if (m_drawn) m_err << "\r\033[K" << std::flush;
+    m_drawn = false;
+  }
+
+private:
+  std::ostream& m_err;
+  bool m_enabled;
+  long long m_total;
+  long long m_done = 0;
+  SteadyClock::time_point m_start;
+  SteadyClock::time_point m_last{};
+  bool m_drawn = false;
+};
+
+struct Counters {
+  std::atomic<long long> emails{0};
+  std::atomic<long long> llm_ok{0};
+  std::atomic<long long> llm_failed{0};
+  std::atomic<long long> llm_skipped{0};
+  std::atomic<long long> projects_failed{0};
+};
+
+class Generator {
+public:
+  explicit Generator(const Options& o) : m_o(o), m_faults(fault_projects()) {
+    m_settings.overdue_limit = static_cast<std::size_t>(o.overdue_limit);
+    m_settings.holidays = o.holidays;
+    if (!o.llm_url.empty()) {
+      http::LlmConfig cfg;
+      cfg.url = o.llm_url;
+      cfg.models = o.llm_models;
+      cfg.api_key = cli::read_secret({"BRIEFOS_LLM_API_KEY"}, o.llm_api_key_file);
+      cfg.timeout = std::chrono::milliseconds(static_cast<long long>(o.llm_timeout_s * 1000));
+      cfg.deadline = std::max(cfg.deadline, cfg.timeout * 3);
+      cfg.max_in_flight = o.llm_max_in_flight;
+      m_llm = std::make_unique<http::LlmClient>(std::move(cfg));
+    }
+  }
+
+  // What a brief came to, for the handler and --dry-run.
+  struct Made {
+    JobSpec spec;
+    db::brief_store::BriefSource source;
+    brief::BuiltBrief built;
+    std::optional<std::string> analysis;
+    std::string llm_status = "skipped";
+    std::string llm_error;
+    double load_ms = 0, build_ms = 0, llm_ms = 0;
+  };
+
+  Made make(pqxx::connection& cx, const JobSpec& spec, bool call_llm) {
+    Made m;
+    m.spec = spec;
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+    auto t0 = SteadyClock::now();
+    std::optional<db::brief_store::BriefSource> src;
+    try {
+      src = db::brief_store::load_source(cx, spec.user_id, spec.timezone, spec.brief_date, now,
+                                         static_cast<int>(m_settings.notes_limit));
+    } catch (const UsageError& e) {
+      throw queue::PermanentError(e.what());
+    }
+    if (!src) throw queue::PermanentError("user " + spec.user_id + " does not exist");
+    m.source = std::move(*src);
+    m.load_ms = ms_since(t0);
+    t0 = SteadyClock::now();
+    try {
+      m.built = brief::build(m.source.projects, spec.brief_date, m.source.timezone, now, m_settings,
+                             m_faults);
+    } catch (const UsageError& e) {
+      throw queue::PermanentError(e.what());
+    }
+    for (const auto& f : m.built.failures) {
+      spdlog::warn("user {}: project \"{}\" ({}) left out of the {} brief: {}", spec.user_id,
+                   f.project_name, f.project_id, spec.brief_date, f.error);
+    }
+    m.build_ms = ms_since(t0);
+    if (call_llm && m_llm && !m.built.projects.empty()) {
+      t0 = SteadyClock::now();
+      llm::Request req;
+      if (spec.is_reengagement && spec.days_since_last_login > 0) {
+        llm::ReengagementInput in;
+        in.days_since_last_login = spec.days_since_last_login;
+        in.last_visit = m.source.user.user.last_visit;
+        in.projects = &m.source.projects;
+        req = llm::reengagement_request(m.built, spec.brief_date, m.source.timezone, in);
+      } else {
+        req = llm::analysis_request(m.built, spec.brief_date, m.source.timezone);
+      }
+      const http::LlmResult r = m_llm->complete(std::move(req));
+      m.llm_ms = ms_since(t0);
+      if (r.ok) {
+        m.analysis = r.content;
+        m.llm_status = "ok";
+      } else {
+        m.llm_status = "failed";
+        m.llm_error = r.error;
+        spdlog::warn("user {}: LLM analysis of the {} brief failed after {} attempt(s): {}",
+                     spec.user_id, spec.brief_date, r.attempts, r.error);
+      }
+    }
+    return m;
+  }
+
+  worker::Outcome handle(pqxx::connection& cx, const queue::Job& job) {
+    const auto t0 = SteadyClock::now();
+    const auto started = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+    JobSpec spec;
+    try {
+      spec = parse_spec(job.metadata, job.user_id);
+      Made m = make(cx, spec, true);
+      const auto& user = m.source.user;
+      db::brief_store::StoreInput in;
+      in.user_id = spec.user_id;
+      in.brief_date = spec.brief_date;
+      in.timezone = m.source.timezone;
+      in.built = &m.built;
+      in.llm_analysis = m.analysis;
+      in.llm_status = m.llm_status;
+      in.started_at = started;
+      const bool reengage = spec.is_reengagement && spec.days_since_last_login > 0;
+      const std::string subject = reengage ? brief::reengagement_subject(spec.days_since_last_login)
+                                           : brief::daily_subject(spec.brief_date);
+      json failures = json::array();
+      for (const auto& f : m.built.failures) {
+        failures.push_back({{"project_id", f.project_id}, {"name", f.project_name}, {"error", f.error}});
+      }
+      in.metadata = {{"queue_job_id", job.id},
+                     {"generated_via", "briefos-generate"},
+                     {"timezone", m.source.timezone},
+                     {"is_reengagement", reengage},
+                     {"days_since_last_login", spec.days_since_last_login},
+                     {"email_subject", reengage ? json(subject) : json(nullptr)},
+                     {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
+                     {"failed_projects", failures}};
+      const bool opted_in = user.email_daily_brief && user.preferences_active;
+      if (opted_in && (!m.built.is_empty || m_o.email_empty)) {
+        db::brief_store::StoreInput::Email e;
+        e.subject = subject;
+        e.from_email = m_o.email_from;
+        e.from_name = m_o.email_from_name;
+        e.to_email = user.user.email;
+        e.to_name = user.user.name;
+        e.is_reengagement = reengage;
+        e.force = spec.force;
+        in.email = e;
+      }
+      const auto t_store = SteadyClock::now();
+      json result;
+      const auto stored = db::brief_store::store_and_complete(
+          cx, job, in, [&](const db::brief_store::StoreResult& r) {
+            result = {{"brief_id", r.brief_id},
+                      {"user_id", spec.user_id},
+                      {"brief_date", spec.brief_date},
+                      {"timezone", m.source.timezone},
+                      {"email_id", r.email_id ? json(*r.email_id) : json(nullptr)},
+                      {"email_job_id", r.email_job_id ? json(*r.email_job_id) : json(nullptr)},
+                      {"email_action", r.email_action.empty() ? json(nullptr) : json(r.email_action)},
+                      {"replaced", r.replaced},
+                      {"is_empty", m.built.is_empty},
+                      {"projects",
+                       {{"succeeded", m.built.succeeded},
+                        {"failed", m.built.failures.size()},
+                        {"skipped", m.built.skipped}}},
+                      {"failed_projects", failures},
+                      {"llm", m.llm_status},
+                      {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
+                      {"timing_ms",
+                       {{"load", round_ms(m.load_ms)},
+                        {"build", round_ms(m.build_ms)},
+                        {"llm", round_ms(m.llm_ms)},
+                        {"store", round_ms(ms_since(t_store))},
+                        {"total", round_ms(ms_since(t0))}}}};
+            return result;
+          });
+      if (stored.email_action == "created") ++m_counters.emails;
+      (m.llm_status == "ok" ? m_counters.llm_ok
+                            : m.llm_status == "failed" ? m_counters.llm_failed : m_counters.llm_skipped)++;
+      m_counters.projects_failed += static_cast<long long>(m.built.failures.size());
+      if (m_o.notify_events) {
+        db::brief_store::notify_event(cx, {{"event", "brief_completed"},
+                                           {"user_id", spec.user_id},
+                                           {"brief_id", stored.brief_id},
+                                           {"brief_date", spec.brief_date},
+                                           {"job_id", job.id},
+                                           {"email_id", result["email_id"]}});
+      }
+      return worker::Outcome::done(result, true);
+    } catch (const queue::LeaseLost&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (m_o.notify_events && cx.is_open()) {
+        const bool last = queue::is_permanent(e) || job.attempts >= job.max_attempts;
+        db::brief_store::notify_event(
+            cx, {{"event", "brief_failed"},
+                 {"user_id", spec.user_id.empty() ? json(job.user_id.value_or("")) : json(spec.user_id)},
+                 {"brief_date", spec.brief_date.empty() ? json(nullptr) : json(spec.brief_date)},
+                 {"job_id", job.id},
+                 {"final", last},
+                 {"error", db::redact(e.what())}});
+      }
+      throw;
+    }
+  }
+
+  const Counters& counters() const { return m_counters; }
+
+private:
+  const Options& m_o;
+  std::unordered_set<std::string> m_faults;
+  brief::Settings m_settings;
+  std::unique_ptr<http::LlmClient> m_llm;
+  Counters m_counters;
+};
+
+ordered_json json_line(const worker::Report& r) {
+  const queue::Job& job = *r.job;
+  const json& res = r.result;
+  const bool have = res.is_object() && res.contains("brief_id");
+  const json& md = job.metadata;
+  const auto meta = [&](const char* key) -> ordered_json {
+    if (md.is_object() && md.contains(key) && md[key].is_string()) return md[key].get<std::string>();
+    return nullptr;
+  };
+  ordered_json j;
+  j["job_id"] = job.id;
+  j["user_id"] = have ? ordered_json(res["user_id"]) : (job.user_id ? ordered_json(*job.user_id) : meta("userId"));
+  j["brief_id"] = have ? ordered_json(res["brief_id"]) : ordered_json(nullptr);
+  j["brief_date"] = have ? ordered_json(res["brief_date"]) : meta("briefDate");
+  j["email_id"] = have ? ordered_json(res["email_id"]) : ordered_json(nullptr);
+  j["email_job_id"] = have ? ordered_json(res["email_job_id"]) : ordered_json(nullptr);
+  j["status"] = r.status == "lost" || r.status == "released" ? std::string("retrying") : r.status;
+  if (have) {
+    const json& pr = res["projects"];
+    j["projects"] = {{"succeeded", pr["succeeded"]}, {"failed", pr["failed"]}, {"skipped", pr["skipped"]}};
+    j["llm"] = res["llm"];
+  } else {
+    j["projects"] = {{"succeeded", 0}, {"failed", 0}, {"skipped", 0}};
+    j["llm"] = "skipped";
+  }
+  j["duration_ms"] = round_ms(r.seconds * 1000);
+  if (r.status != "completed") j["error"] = r.error;
+  return j;
+}
+
+std::string human_line(const worker::Report& r) {
+  const ordered_json j = json_line(r);
+  const auto text = [](const ordered_json& v) {
+    return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
+  };
+  std::string s = std::to_string(r.job->id) + "  " + j["status"].get<std::string>() + "  "
+                  + text(j["brief_date"]) + "  user " + text(j["user_id"]);
+  if (!j["brief_id"].is_null()) {
+    s += "  brief " + text(j["brief_id"]) + "  projects "
+         + std::to_string(j["projects"]["succeeded"].get<long long>()) + " ok/"
+         + std::to_string(j["projects"]["failed"].get<long long>()) + " failed/"
+         + std::to_string(j["projects"]["skipped"].get<long long>()) + " quiet  email "
+         + (j["email_id"].is_null() ? std::string("-") : text(j["email_id"])) + "  llm "
+         + text(j["llm"]);
+  } else if (j.contains("error")) {
+    s += "  error: " + text(j["error"]);
+  }
+  s += "  " + std::to_string(j["duration_ms"].get<long long>()) + " ms";
+  return s;
+}
+
+int run_dry(cli::Context& ctx, const Options& o, Generator& gen) {
+  auto cx = db::connect(ctx.database_url, ctx.tool_name);
+  std::vector<JobSpec> specs;
+  if (!o.user.empty()) {
+    const auto u = db::brief_store::find_user(*cx, o.user);
+    if (!u) throw UsageError("no user \"" + o.user + "\"");
+    JobSpec s;
+    s.user_id = u->user.id;
+    const std::string zone = u->has_preferences ? u->timezone : "UTC";
+    s.brief_date = o.date.empty() ? brief::local_date(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                                          std::chrono::system_clock::now()),
+                                                      zone)
+                                  : o.date;
+    specs.push_back(s);
+  } else {
+    std::vector<db::brief_store::JobInfo> jobs;
+    if (o.worker.mode == worker::Mode::ids) {
+      jobs = db::brief_store::read_jobs(*cx, o.worker.ids);
+    } else {
+      jobs = db::brief_store::due_brief_jobs(*cx, o.worker.max_jobs > 0 ? o.worker.max_jobs : o.worker.batch);
+    }
+    for (const auto& j : jobs) {
+      if (j.type != "generate_daily_brief") {
+        spdlog::warn("job {} is a {} job; skipped", j.id, j.type);
+        continue;
+      }
+      specs.push_back(parse_spec(j.metadata, j.user_id));
+    }
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto m = gen.make(*cx, specs[i], false);
+    if (specs.size() > 1) {
+      ctx.out << (i > 0 ? "\n" : "") << "<!-- user " << specs[i].user_id << ", " << specs[i].brief_date
+              << " -->\n";
+    }
+    ctx.out << m.built.markdown;
+    if (!ctx.quiet) {
+      ctx.err << ctx.tool_name << ": dry run: brief of user " << specs[i].user_id << " for "
+              << specs[i].brief_date << " (" << m.source.timezone << "): " << m.built.succeeded
+              << " projects, " << m.built.skipped << " quiet, " << m.built.failures.size()
+              << " failed" << (m.built.is_empty ? ", empty" : "") << "; nothing written\n";
+    }
+  }
+  return exit_ok;
+}
+
+int run(cli::Context& ctx, Options& o) {
+  if (!o.date.empty()) brief::validate_date(o.date);
+  if (!o.date.empty() && o.user.empty()) throw UsageError("--date needs --user");
+  if (o.force && o.user.empty()) throw UsageError("--force needs --user");
+  if (!o.user.empty() && !o.jobs_from.empty()) throw UsageError("--user and --jobs cannot be used together");
+  if (!o.llm_url.empty() && o.llm_models.empty()) {
+    throw UsageError("--llm-url needs a model", "Name one or more with --llm-model.");
+  }
+  worker::resolve_jobs(o.worker, o.jobs_from);
+  Generator gen(o);
+  if (o.dry_run) return run_dry(ctx, o, gen);
+
+  long long total = 0;
+  if (!o.user.empty()) {
+    auto cx = db::connect(ctx.database_url, ctx.tool_name);
+    const auto u = db::brief_store::find_user(*cx, o.user);
+    if (!u) throw UsageError("no user \"" + o.user + "\"");
+    const std::string zone = u->has_preferences ? u->timezone : "UTC";
+    if (!brief::is_valid_zone(zone)) {
+      throw Error("user " + u->user.id + " has an unknown time zone \"" + zone + "\"",
+                  "Fix user_brief_preferences.timezone; briefos never falls back to UTC.");
+    }
+    const std::string date =
+        o.date.empty() ? brief::local_date(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now()),
+                                           zone)
+                       : o.date;
+    const auto b = db::brief_store::enqueue_backfill(*cx, u->user.id, date, zone, o.force);
+    if (!b.cancelled.empty()) {
+      spdlog::info("cancelled {} active job(s) for this brief", b.cancelled.size());
+    }
+    if (!b.inserted) spdlog::info("job {} for this brief was already queued; processing it", b.job_id);
+    o.worker.mode = worker::Mode::ids;
+    o.worker.ids = {b.job_id};
+  }
+  if (o.worker.mode == worker::Mode::ids) {
+    total = static_cast<long long>(o.worker.ids.size());
+  } else if (o.worker.mode == worker::Mode::drain && ctx.err_is_tty && !ctx.quiet && !o.no_progress) {
+    auto cx = db::connect(ctx.database_url, ctx.tool_name);
+    total = db::brief_store::count_due_brief_jobs(*cx);
+    if (o.worker.max_jobs > 0) total = std::min(total, o.worker.max_jobs);
+  }
+  Progress progress(ctx.err, ctx.err_is_tty && !ctx.quiet && !o.no_progress, total);
+  std::mutex out_mu;
+  const auto t0 = SteadyClock::now();
+  const worker::Reporter reporter = [&](const worker::Report& r) {
+    std::lock_guard lock(out_mu);
+    if (r.status == "released") return;
+    progress.clear();
+    if (o.json) {
+      ctx.out << json_line(r).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      ctx.out << human_line(r) << "\n";
+    }
+    ctx.out.flush();
+    progress.tick();
+  };
+  const worker::Handler handler = [&gen](pqxx::connection& cx, const queue::Job& job) {
+    return gen.handle(cx, job);
+  };
+  const worker::Totals t =
+      worker::run(ctx.database_url, ctx.tool_name, {"generate_daily_brief"}, o.worker, handler, reporter);
+  progress.clear();
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  if (!o.user.empty() && t.claimed == 0) {
+    throw Error("job " + std::to_string(o.worker.ids.front())
+                    + " was not pending (another worker has it, or it already finished)",
+                "Run again with --force to regenerate the brief.");
+  }
+  if (!ctx.quiet) {
+    const Counters& c = gen.counters();
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f", secs > 0 ? static_cast<double>(t.completed) / secs : 0.0);
+    ctx.err << ctx.tool_name << ": " << t.completed << " brief(s) completed, " << t.retried
+            << " retrying, " << t.failed << " failed" << (t.lost > 0 ? ", " + std::to_string(t.lost) + " lost" : "")
+            << " in " << std::to_string(round_ms(secs * 1000)) << " ms (" << rate << "/s); "
+            << c.emails.load() << " email(s) queued; LLM ok " << c.llm_ok.load() << ", failed "
+            << c.llm_failed.load() << ", skipped " << c.llm_skipped.load();
+    if (c.projects_failed.load() > 0) ctx.err << "; " << c.projects_failed.load() << " project(s) left out";
+    ctx.err << "\n";
+  }
+  return worker::exit_status(t);
+}
+
+}  // namespace
+
+std::function<int(cli::Context&)> setup(cli::Tool& tool) {
+  auto o = std::make_shared<Options>();
+  CLI::App& app = tool.app();
+  worker::add_options(app, o->worker, o->jobs_from);
+  // worker::add_options' own wording of these two is 81 columns wide in
+  // --help; keep ours inside the 80-column contract.
+  app.get_option("--lease")->description("Seconds a job is held before rescue [300]");
+  app.get_option("--poll-interval")->description("Idle poll backstop in ms [2000]");
+  app.add_option("--user", o->user, "Backfill: the user (uuid or email)")->type_name("ID|EMAIL");
+  app.add_option("--date", o->date, "Backfill: brief date (default: user's today)")
+      ->type_name("YYYY-MM-DD");
+  app.add_flag("--force", o->force, "Backfill: regenerate even if already queued");
+  app.add_flag("-n,--dry-run", o->dry_run, "Print the brief Markdown; write nothing");
+  app.add_flag("--json", o->json, "One JSON line per brief on stdout");
+  app.add_flag("--email-empty", o->email_empty, "Email briefs with nothing in them too");
+  tool.bind_env(app.add_option("--email-from", o->email_from, "Sender address of brief emails")
+                    ->type_name("ADDR")
+                    ->capture_default_str(),
+                {"BRIEFOS_EMAIL_FROM"});
+  tool.bind_env(app.add_option("--email-from-name", o->email_from_name, "Sender name")
+                    ->type_name("NAME")
+                    ->capture_default_str(),
+                {"BRIEFOS_EMAIL_FROM_NAME"});
+  app.add_flag("--holidays", o->holidays, "Name holidays under the title");
+  tool.bind_env(app.add_option("--llm-url", o->llm_url, "OpenAI-compatible endpoint for analysis")
+                    ->type_name("URL"),
+                {"BRIEFOS_LLM_URL"});
+  tool.bind_env(app.add_option("--llm-model", o->llm_models, "Model; repeat for fallbacks")
+                    ->type_name("MODEL")
+                    ->delimiter(',')
+                    ->default_str(""),
+                {"BRIEFOS_LLM_MODEL"});
+  tool.bind_env(app.add_option("--llm-api-key-file", o->llm_api_key_file,
+                               "Read the API key from FILE")
+                    ->type_name("FILE"),
+                {"BRIEFOS_LLM_API_KEY_FILE"});
+  app.add_option("--llm-timeout", o->llm_timeout_s, "Seconds per LLM request")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--llm-max-in-flight", o->llm_max_in_flight, "LLM requests open at once")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_flag("--notify-events", o->notify_events, "NOTIFY briefos_events after each brief");
+  app.add_option("--overdue-limit", o->overdue_limit, "Overdue tasks listed per project")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_flag("--no-progress", o->no_progress, "No progress bar, even on a terminal");
+  return [o](cli::Context& ctx) { return run(ctx, *o); };
+}
+
+}  // namespace briefos::generate_command

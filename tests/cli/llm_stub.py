@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""A local stand-in for an OpenAI-compatible chat-completions server.
+
+Behaviour is chosen by the URL path prefix, so one server serves every case:
+
+  /ok/...                   200 with a completion
+  /slow/<ms>/...            waits <ms> milliseconds, then 200
+  /hang/...                 waits 30 s (longer than any client timeout here)
+  /429once/<key>/...        first request for <key>: 429 with Retry-After: 1;
+                            then 200
+  /500/...                  always 500
+  /garbage/...              200 with a body that is not JSON
+  /truncated/...            200 with JSON cut off half-way
+  /model/<name>/...         200 only for model <name>, 404 for any other
+
+Every request is appended to the log file as one JSON line: path, model,
+authorization header, time. The port is written to --port-file once the
+server listens.
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+counts = {}
+lock = threading.Lock()
+log_file = None
+
+
+def completion(model, text):
+    return json.dumps({
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": text}}],
+    }).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            req = {}
+        model = req.get("model", "")
+        parts = [p for p in self.path.split("/") if p]
+        with lock:
+            log_file.write(json.dumps({
+                "path": self.path, "model": model,
+                "authorization": self.headers.get("Authorization", ""),
+                "messages": len(req.get("messages", [])),
+                "t": time.time()}) + "\n")
+            log_file.flush()
+        if not self.path.endswith("/v1/chat/completions"):
+            self.send(404, b'{"error":{"message":"no such endpoint"}}')
+            return
+        mode = parts[0] if parts else ""
+        text = "# Daily Brief Analysis - stub\n\nFocus on the launch."
+        if mode == "ok":
+            self.send(200, completion(model, text))
+        elif mode == "slow":
+            time.sleep(int(parts[1]) / 1000.0)
+            self.send(200, completion(model, text))
+        elif mode == "hang":
+            time.sleep(30)
+            self.send(200, completion(model, text))
+        elif mode == "429once":
+            with lock:
+                n = counts.get(parts[1], 0)
+                counts[parts[1]] = n + 1
+            if n == 0:
+                self.send(429, b'{"error":{"message":"rate limited"}}', {"Retry-After": "1"})
+            else:
+                self.send(200, completion(model, text))
+        elif mode == "500":
+            self.send(500, b'{"error":{"message":"upstream exploded"}}')
+        elif mode == "garbage":
+            self.send(200, b"<html>this is not json {")
+        elif mode == "truncated":
+            self.send(200, completion(model, text)[:40])
+        elif mode == "model":
+            if model == parts[1]:
+                self.send(200, completion(model, text + " (" + model + ")"))
+            else:
+                self.send(404, b'{"error":{"message":"model not found"}}')
+        else:
+            self.send(400, b'{"error":{"message":"unknown stub mode"}}')
+
+
+def main():
+    global log_file
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    args = ap.parse_args()
+    log_file = open(args.log, "a")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    import os
+    os.rename(args.port_file + ".tmp", args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
