@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace briefos::render {
+
+// Make the relative links of a Markdown document absolute against
+// `base_url` (no trailing slash needed): inline links and images
+// `[t](/x)`, reference definitions `[t]: /x`, `href="/x"` / `src="/x"`, and
+// bare `/projects|tasks|notes|phases|briefs/...` paths at the start of a line
+// or after whitespace. Absolute, protocol-relative (`//host`) and fragment
+// links are left alone (the reference's vectors, buildos-worker.md 8.6).
+std::string absolutize_markdown(std::string_view markdown, std::string_view base_url);
+
+// True for a link target that is safe in an email: http, https, mailto and
+// tel URLs, relative paths and fragments. `javascript:`, `data:`,
+// `vbscript:`, `file:` and every other scheme are not.
+bool is_safe_url(std::string_view url);
+
+// HTML fragment for `markdown` (md4c, CommonMark + GFM tables,
+// strikethrough and autolinks). Raw HTML in the input is not HTML: it is
+// shown escaped. Relative href/src become absolute against `base_url`, and
+// unsafe schemes are replaced by "#".
+std::string markdown_to_html(std::string_view markdown, std::string_view base_url);
+
+// The text/plain rendering of `markdown`: the Markdown itself (it is meant to
+// read as text) with links made absolute and `[label](url)` written as
+// `label (url)`.
+std::string markdown_to_text(std::string_view markdown, std::string_view base_url);
+
+// `&`, `<`, `>`, `"` and `'` escaped.
+std::string html_escape(std::string_view text);
+
+// "2025-10-01" -> "Wednesday, October 1, 2025" / "Wed, Oct 1". The date is
+// the brief's own calendar date, never shifted through a time zone. Throws
+// std::invalid_argument for anything but a valid YYYY-MM-DD.
+std::string long_date(std::string_view iso_date);
+std::string short_date(std::string_view iso_date);
+
+// A subject line variant for A/B tests: `name` is stored in
+// emails.subject_variant, `tmpl` is a Mustache template.
+struct SubjectVariant {
+  std::string name;
+  std::string tmpl;
+};
+
+// The Mustache templates of one deployment.
+struct TemplateSet {
+  std::string subject;  // subject.mustache
+  std::string html;     // html.mustache
+  std::string text;     // text.mustache
+  std::vector<SubjectVariant> variants;  // subject-variants.txt, optional
+  std::string origin;   // where they came from, for messages
+};
+
+// The templates compiled into the library (identical to templates/).
+TemplateSet builtin_templates();
+
+// Load the set from `dir`: each file present replaces the built-in one, so an
+// override can change only the HTML. An empty `dir` means the installed
+// templates (share/briefos/templates) when they exist, else the built-in
+// ones. Throws briefos::UsageError naming the file for a missing directory
+// or a template that does not parse.
+TemplateSet load_templates(const std::string& dir);
+
+// Parse "name: template" lines ('#' comments and blank lines skipped).
+// Throws briefos::UsageError for a malformed line or a duplicate name.
+std::vector<SubjectVariant> parse_variants(std::string_view text, const std::string& origin);
+
+// Index of the variant email `email_id` gets out of `count`: a stable hash
+// of the id, so a retry or a preview always picks the same one.
+std::size_t pick_variant(std::string_view email_id, std::size_t count);
+
+// What a template sees about one email.
+struct EmailView {
+  std::string email_id;
+  std::string subject;          // emails.subject as stored by briefos-generate
+  std::string brief_id;
+  std::string brief_date;       // YYYY-MM-DD
+  std::string markdown;         // llm_analysis when non-blank, else summary
+  std::string recipient_name;
+  std::string recipient_email;
+  std::string from_name;
+  bool is_reengagement = false;
+  std::string base_url;         // links in the brief, footer links
+  std::string brief_url;        // link to the brief in the web app
+  std::string preferences_url;
+  std::string unsubscribe_url;  // may be empty
+  std::string tracking_url;     // full pixel URL; empty = tracking off
+};
+
+struct Rendered {
+  std::string subject;
+  std::string html;
+  std::string text;
+  std::string subject_variant;  // empty when the set has no variants
+};
+
+// Renders emails with one template set. Parsing happens once, in the
+// constructor; one Renderer per thread (rendering is not thread-safe).
+class Renderer {
+public:
+  explicit Renderer(const TemplateSet& set);
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
+  // Render `view`. The HTML carries exactly one tracking pixel when
+  // `view.tracking_url` is set (added before </body> if the template has no
+  // {{{tracking_pixel}}}) and none otherwise. Throws briefos::Error when a
+  // template renders the pixel twice or the subject comes out empty.
+  Rendered render(const EmailView& view);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace briefos::render

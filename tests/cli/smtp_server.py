@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""A loopback SMTP server for the briefos-email tests (Debian's aiosmtpd).
+
+usage: /usr/bin/python3 smtp_server.py DIR
+
+Listens on 127.0.0.1 at a free port and prints the port on stdout (one line)
+once it accepts connections, so a test can `read port < fifo` instead of
+sleeping. Every accepted message is stored atomically as DIR/msg-N.eml with
+its envelope in DIR/msg-N.json; DIR/sessions counts SMTP connections.
+
+What the server answers is read from DIR/script before every DATA: a
+comma-separated list of actions, one consumed per message (the last one stays
+in force): 250 (accept), 451 (try again later), 550 (rejected),
+drop (close the connection mid-DATA, without a reply), rcpt550 (refuse the
+recipient at RCPT TO). No script file means 250.
+"""
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from aiosmtpd.smtp import SMTP
+
+DIR = sys.argv[1]
+os.makedirs(DIR, exist_ok=True)
+state = {"messages": 0, "sessions": 0}
+
+
+def next_action(consume):
+    path = os.path.join(DIR, "script")
+    try:
+        with open(path) as f:
+            actions = [a.strip() for a in f.read().strip().split(",") if a.strip()]
+    except FileNotFoundError:
+        return "250"
+    if not actions:
+        return "250"
+    action = actions[0]
+    if consume and len(actions) > 1:
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(",".join(actions[1:]))
+        os.replace(tmp, path)
+    return action
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if next_action(False) == "rcpt550":
+            next_action(True)
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        action = next_action(True)
+        if action == "drop":
+            server.transport.abort()
+            return "421 4.4.2 connection dropped"
+        if action == "451":
+            return "451 4.3.0 Temporary failure, try again later"
+        if action == "550":
+            return "550 5.7.1 Message rejected by policy"
+        state["messages"] += 1
+        n = state["messages"]
+        base = os.path.join(DIR, "msg-%d" % n)
+        write_atomic(base + ".json", json.dumps({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "session": getattr(server, "briefos_session", 0),
+        }).encode())
+        write_atomic(base + ".eml", envelope.original_content or envelope.content)
+        return "250 2.0.0 Ok: queued as %d" % n
+
+
+def factory():
+    state["sessions"] += 1
+    write_atomic(os.path.join(DIR, "sessions"), str(state["sessions"]).encode())
+    smtp = SMTP(Handler(), hostname="sink.test", decode_data=False)
+    smtp.briefos_session = state["sessions"]
+    return smtp
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, "127.0.0.1", 0)
+    stop = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+    port = server.sockets[0].getsockname()[1]
+    sys.stdout.write("%d\n" % port)
+    sys.stdout.flush()
+    sys.stdout.close()
+    await stop
+    server.close()
+
+
+asyncio.run(main())
