@@ -292,7 +292,7 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
       ->type_name("VERSION")
       ->check(CLI::Range(1, 9999))
       ->default_str("");
-  o->down = app.add_subcommand("down", "Revert applied migrations (default: the last one)");
+  o->down = app.add_subcommand("down", "Revert migrations (default: the last one)");
   auto* steps = o->down->add_option("--steps", o->steps, "Revert N migrations")
                     ->type_name("N")
                     ->check(CLI::Range(1, 9999))

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "briefos/stats.hpp"
+
+#include <pqxx/pqxx>
+
+#include <string>
+
+namespace briefos::db::stats_queries {
+
+// A report read at one instant: `as_of` is the database's now() of the
+// report's transaction, which every age in the report is relative to.
+template <typename Report>
+struct Snapshot {
+  Report report;
+  stats::Time as_of{};
+};
+
+// The day window of emails/briefs: the `days` dates `from`..`until`
+// (YYYY-MM-DD, inclusive) in IANA `zone`.
+struct Window {
+  std::string from;
+  std::string until;
+  int days = 7;
+  std::string zone;
+};
+
+// Each function below runs in one read-only REPEATABLE READ transaction of
+// its own on `cx` (one consistent snapshot per report), with a short
+// lock_timeout so it never queues behind a migration for long. None writes.
+
+// Daily-brief emails per day of `window` (every day present, oldest first),
+// with the window total; with `by_variant` also sent/opened per variant.
+Snapshot<stats::EmailReport> emails(pqxx::connection& cx, const Window& window, bool by_variant);
+
+// daily_briefs per brief_date of `window`, with the window total.
+Snapshot<stats::BriefReport> briefs(pqxx::connection& cx, const Window& window);
+
+// queue_jobs per job type, and the `top` most common error messages per job
+// type among jobs that failed in the last 24 hours.
+Snapshot<stats::QueueReport> queue(pqxx::connection& cx, int top);
+
+// One user, found by id (a UUID) or by email (case-insensitive), with the
+// briefs of `window` (brief_date), their daily-brief emails and recipients,
+// and the user's brief and email jobs created since the window's start.
+// Throws UsageError if no such user exists.
+Snapshot<stats::UserReport> user(pqxx::connection& cx, const std::string& id_or_email,
+                                 const Window& window);
+
+// The numbers the health checks compare; `failure_window_seconds` is the
+// period the failure rate is measured over.
+Snapshot<stats::HealthInputs> health(pqxx::connection& cx, double failure_window_seconds);
+
+}  // namespace briefos::db::stats_queries
