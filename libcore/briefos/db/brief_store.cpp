@@ -71,9 +71,18 @@ brief::TimePoint from_ms(long long ms) { return brief::TimePoint{std::chrono::mi
 
 // libpqxx 6.4's as<std::optional<std::string>>() throws on NULL (its
 // string_traits<optional>::null() builds a std::string from nullptr).
-std::optional<std::string> opt_str(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::string>();
+// NULL-safe text (libpqxx 6.4's as<std::optional<std::string>> throws on NULL).
+std::optional<std::string> opt_str(const pqxx::field& f) { return opt_text(f); }
+
+// One row of (id, job_type, status, user_id, metadata).
+JobInfo job_info(const pqxx::row& row) {
+  JobInfo j;
+  j.id = row[0].as<long long>();
+  j.type = row[1].as<std::string>();
+  j.status = row[2].as<std::string>();
+  j.user_id = opt_str(row[3]);
+  j.metadata = nlohmann::json::parse(row[4].as<std::string>(), nullptr, false);
+  return j;
 }
 
 std::optional<brief::TimePoint> opt_ms(const pqxx::field& f) {
@@ -403,15 +412,7 @@ std::vector<JobInfo> read_jobs(pqxx::connection& cx, const std::vector<long long
       " FROM unnest($1::bigint[]) WITH ORDINALITY AS i(id, ord) JOIN queue_jobs q ON q.id = i.id"
       " ORDER BY i.ord",
       array_literal(texts));
-  for (const auto& row : r) {
-    JobInfo j;
-    j.id = row[0].as<long long>();
-    j.type = row[1].as<std::string>();
-    j.status = row[2].as<std::string>();
-    j.user_id = opt_str(row[3]);
-    j.metadata = nlohmann::json::parse(row[4].as<std::string>(), nullptr, false);
-    out.push_back(std::move(j));
-  }
+  for (const auto& row : r) out.push_back(job_info(row));
   return out;
 }
 
@@ -423,15 +424,7 @@ std::vector<JobInfo> due_brief_jobs(pqxx::connection& cx, long long limit) {
       " WHERE job_type = 'generate_daily_brief' AND status = 'pending' AND scheduled_for <= now()"
       " ORDER BY priority, scheduled_for, id LIMIT $1",
       limit);
-  for (const auto& row : r) {
-    JobInfo j;
-    j.id = row[0].as<long long>();
-    j.type = row[1].as<std::string>();
-    j.status = row[2].as<std::string>();
-    j.user_id = opt_str(row[3]);
-    j.metadata = nlohmann::json::parse(row[4].as<std::string>(), nullptr, false);
-    out.push_back(std::move(j));
-  }
+  for (const auto& row : r) out.push_back(job_info(row));
   return out;
 }
 
