@@ -166,7 +166,10 @@ std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJ
       due_types.insert(j.type);
     }
   }
-  const pqxx::result r = tx.exec_params(
+  // Prepared once per connection (libpqxx re-prepares after a reconnect):
+  // generate enqueues one email job per brief, and parsing and planning
+  // this statement cost more than running it.
+  tx.conn().prepare("briefos_enqueue",
       "WITH input AS ("
       "  SELECT t.*, nextval(pg_get_serial_sequence('queue_jobs', 'id')) AS new_id"
       "  FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::int[], $5::float8[], $6::int[], $7::text[])"
@@ -180,7 +183,8 @@ std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJ
       "  ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('pending', 'processing')"
       "  DO NOTHING RETURNING id"
       ") SELECT input.ord, input.new_id, ins.id IS NOT NULL, input.dedup_key"
-      "  FROM input LEFT JOIN ins ON ins.id = input.new_id ORDER BY input.ord",
+      "  FROM input LEFT JOIN ins ON ins.id = input.new_id ORDER BY input.ord");
+  const pqxx::result r = tx.exec_prepared("briefos_enqueue",
       db::array_literal(types), db::array_literal(users), db::array_literal(metas),
       db::array_literal(prios), db::array_literal(whens), db::array_literal(maxes),
       db::array_literal(keys));
@@ -280,11 +284,12 @@ std::vector<Job> claim_ids(pqxx::connection& cx,
 }
 
 bool complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result) {
-  const pqxx::result r = tx.exec_params(
+  // Prepared: it runs once per job, and its plan never changes.
+  tx.conn().prepare("briefos_complete",
       "UPDATE queue_jobs SET status = 'completed', result = $4::jsonb, completed_at = now(),"
       " updated_at = now(), locked_by = NULL, locked_until = NULL"
-      " WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3",
-      job.id, job.worker_id, job.attempts,
+      " WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3");
+  const pqxx::result r = tx.exec_prepared("briefos_complete", job.id, job.worker_id, job.attempts,
       result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return r.affected_rows() == 1;
 }
