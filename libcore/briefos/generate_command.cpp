@@ -110,6 +110,7 @@ struct JobSpec {
   bool is_reengagement = false;
   int days_since_last_login = 0;
   bool force = false;
+  bool hold_email = false;  // engagement backoff: store the brief, send nothing
 };
 
 JobSpec parse_spec(const json& md, const std::optional<std::string>& job_user) {
@@ -145,6 +146,9 @@ JobSpec parse_spec(const json& md, const std::optional<std::string>& job_user) {
     }
     if (o.contains("forceRegenerate") && o["forceRegenerate"].is_boolean()) {
       s.force = o["forceRegenerate"].get<bool>();
+    }
+    if (o.contains("holdEmail") && o["holdEmail"].is_boolean()) {
+      s.hold_email = o["holdEmail"].get<bool>();
     }
   }
   return s;
@@ -319,9 +323,10 @@ public:
                      {"days_since_last_login", spec.days_since_last_login},
                      {"email_subject", reengage ? json(subject) : json(nullptr)},
                      {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
-                     {"failed_projects", failures}};
+                     {"failed_projects", failures},
+                     {"email_held_back", spec.hold_email}};
       const bool opted_in = user.email_daily_brief && user.preferences_active;
-      if (opted_in && (!m.built.is_empty || m_o.email_empty)) {
+      if (opted_in && !spec.hold_email && (!m.built.is_empty || m_o.email_empty)) {
         db::brief_store::StoreInput::Email e;
         e.subject = subject;
         e.from_email = m_o.email_from;
@@ -342,7 +347,9 @@ public:
                       {"timezone", m.source.timezone},
                       {"email_id", r.email_id ? json(*r.email_id) : json(nullptr)},
                       {"email_job_id", r.email_job_id ? json(*r.email_job_id) : json(nullptr)},
-                      {"email_action", r.email_action.empty() ? json(nullptr) : json(r.email_action)},
+                      {"email_action", r.email_action.empty()
+                                           ? (spec.hold_email ? json("held_back") : json(nullptr))
+                                           : json(r.email_action)},
                       {"replaced", r.replaced},
                       {"is_empty", m.built.is_empty},
                       {"projects",

@@ -225,23 +225,26 @@ void sweep_due(pqxx::work& tx, const Options& o, const Plan& p, Instant now, Cou
       if (plan.runs.empty()) continue;
       c.due += static_cast<long long>(plan.runs.size());
       std::optional<int> reengagement;
+      bool hold_email = false;
       if (o.engagement_backoff) {
         const auto days = [&](const std::optional<std::int64_t>& t) -> std::optional<int> {
           if (!t) return std::nullopt;
           return schedule::days_between(Instant{seconds(*t)}, now);
         };
         const auto e = schedule::engagement(days(row.last_visit), days(row.last_brief));
+        // Backoff withholds the email, never the brief: the user still finds
+        // it in the app (the original suppressed generation too, its defect 12).
         if (!e.should_send) {
           c.backoff += static_cast<long long>(plan.runs.size());
-          spdlog::debug("user {}: engagement backoff: {}", row.user_id, e.reason);
-          continue;
+          hold_email = true;
+          spdlog::debug("user {}: engagement backoff, brief without email: {}", row.user_id, e.reason);
         }
         if (e.is_reengagement) reengagement = e.days_since_last_login;
       }
       for (const Instant run : plan.runs) {
         jobs.push_back({row.user_id, schedule::format_date(schedule::local_date(*rule, run)),
                         row.timezone, (run - p.lead_time).time_since_epoch().count(),
-                        reengagement});
+                        reengagement, hold_email});
       }
     }
     store::enqueue_and_advance(tx, jobs, advance, false, result);
@@ -329,7 +332,7 @@ void print_jobs(cli::Context& ctx, const Options& o, const store::EnqueueResult&
 void print_summary(cli::Context& ctx, const Options& o, const Plan& p, Instant now,
                    const Counts& c, const store::EnqueueResult& r) {
   if (ctx.quiet) return;
-  const long long skipped = c.invalid + c.missed + c.backoff;
+  const long long skipped = c.invalid + c.missed;
   auto& e = ctx.err;
   e << ctx.tool_name << ": " << (o.dry_run ? "dry run, nothing committed: " : "")
     << (p.backfill ? "backfill" : "sweep") << " as of "
@@ -341,9 +344,9 @@ void print_summary(cli::Context& ctx, const Options& o, const Plan& p, Instant n
   if (c.cancelled > 0) e << ", cancelled " << c.cancelled;
   e << ", skipped " << skipped;
   if (skipped > 0) {
-    e << " (invalid preference " << c.invalid << ", missed beyond catch-up " << c.missed
-      << ", engagement backoff " << c.backoff << ")";
+    e << " (invalid preference " << c.invalid << ", missed beyond catch-up " << c.missed << ")";
   }
+  if (o.engagement_backoff) e << ", email held back by engagement backoff " << c.backoff;
   e << "\n";
 }
 

@@ -322,11 +322,26 @@ TEST_CASE("schedule engagement backoff flags re-engagement") {
   db.exec("UPDATE users SET last_visit = '2026-01-14T12:00:00Z' WHERE id = '" + active + "'");
   db.exec("UPDATE users SET last_visit = '2026-01-12T08:00:00Z' WHERE id = '" + cooling + "'");
   db.exec("UPDATE users SET last_visit = '2026-01-11T08:00:00Z' WHERE id = '" + four + "'");
+  db.exec("UPDATE user_brief_preferences SET email_daily_brief = true");
   Run r = schedule(db, "--now 2026-01-15T08:45:00Z --engagement-backoff --json");
   CHECK(r.status == 0);
-  REQUIRE(r.lines.size() == 2);
-  CHECK(r.err.find("engagement backoff 1") != std::string::npos);
-  CHECK(count(db, "SELECT count(*) FROM queue_jobs WHERE user_id = '" + cooling + "'") == 0);
+  REQUIRE(r.lines.size() == 3);
+  CHECK(r.err.find("email held back by engagement backoff 1") != std::string::npos);
+  CHECK(r.err.find("skipped 0") != std::string::npos);
+  // Backoff withholds the email, not the brief (the original's defect 12).
+  const auto held = nlohmann::json::parse(
+      db.scalar("SELECT metadata::text FROM queue_jobs WHERE user_id = '" + cooling + "'"));
+  CHECK(held["options"] == nlohmann::json{{"holdEmail", true}});
+  // And briefos-generate stores that brief without creating an email.
+  std::string out;
+  REQUIRE(briefos::testing::run_shell(std::string(BRIEFOS_BIN_DIR) + "/briefos-generate --database-url '"
+                                          + db.url() + "' --drain -q --email-empty",
+                                      &out) == 0);
+  CHECK(count(db, "SELECT count(*) FROM daily_briefs WHERE generation_status = 'completed'") == 3);
+  CHECK(count(db, "SELECT count(*) FROM emails WHERE created_by = '" + cooling + "'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM emails WHERE created_by = '" + active + "'") == 1);
+  CHECK(db.scalar("SELECT result->>'email_action' FROM queue_jobs WHERE user_id = '" + cooling + "'")
+        == "held_back");
   const auto meta = nlohmann::json::parse(
       db.scalar("SELECT metadata::text FROM queue_jobs WHERE user_id = '" + four + "'"));
   CHECK(meta["options"] == nlohmann::json{{"isReengagement", true}, {"daysSinceLastLogin", 4}});

@@ -137,16 +137,20 @@ std::vector<PreferenceRow> fetch_due(pqxx::transaction_base& tx,
   std::string sql = std::string("SELECT ") + preference_columns
                     + ", extract(epoch FROM p.next_run_at)::bigint, p.updated_at::text";
   if (engagement) {
-    // The original's inputs: users.last_visit, and the latest brief's
-    // completion time (else its date at UTC midnight).
+    // The original's inputs: users.last_visit, and the last brief the user
+    // was sent. The original took the last brief generated, because its
+    // backoff skipped generation altogether (its defect 12); here a held-back
+    // run still generates the brief and only withholds the email, so "days
+    // since the last brief" must count e-mailed briefs (pending, sending or
+    // sent daily-brief emails), served by emails (created_by, created_at).
     sql += ", floor(extract(epoch FROM u.last_visit))::bigint,"
            " floor(extract(epoch FROM lb.at))::bigint"
            " FROM user_brief_preferences p"
            " LEFT JOIN users u ON u.id = p.user_id"
-           " LEFT JOIN LATERAL (SELECT COALESCE(d.generation_completed_at,"
-           "                                    d.brief_date::timestamp AT TIME ZONE 'UTC') AS at"
-           "                      FROM daily_briefs d WHERE d.user_id = p.user_id"
-           "                     ORDER BY d.brief_date DESC LIMIT 1) lb ON true";
+           " LEFT JOIN LATERAL (SELECT e.created_at AS at FROM emails e"
+           "                     WHERE e.created_by = p.user_id AND e.category = 'daily_brief'"
+           "                       AND e.status IN ('pending', 'sending', 'sent')"
+           "                     ORDER BY e.created_at DESC LIMIT 1) lb ON true";
   } else {
     sql += " FROM user_brief_preferences p";
   }
@@ -177,9 +181,9 @@ void enqueue_and_advance(pqxx::transaction_base& tx,
   if (jobs.empty() && advance.empty()) return;
   static const std::string sql = R"SQL(
 WITH input AS (
-    SELECT t.user_id, t.brief_date, t.tz, t.sched, t.days
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::int[])
-           AS t(user_id, brief_date, tz, sched, days)
+    SELECT t.user_id, t.brief_date, t.tz, t.sched, t.days, t.hold
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::int[], $10::boolean[])
+           AS t(user_id, brief_date, tz, sched, days, hold)
 ), generated AS (
     SELECT i.user_id, i.brief_date
       FROM input i
@@ -193,9 +197,10 @@ WITH input AS (
     SELECT 'generate_daily_brief', i.user_id,
            jsonb_build_object(
                'userId', i.user_id, 'briefDate', i.brief_date, 'timezone', i.tz,
-               'options', CASE WHEN i.days IS NULL THEN '{}'::jsonb
-                               ELSE jsonb_build_object('isReengagement', true,
-                                                       'daysSinceLastLogin', i.days) END),
+               'options', jsonb_strip_nulls(jsonb_build_object(
+                              'isReengagement', CASE WHEN i.days IS NOT NULL THEN true END,
+                              'daysSinceLastLogin', i.days,
+                              'holdEmail', CASE WHEN i.hold THEN true END))),
            10, 3, to_timestamp(i.sched), 'brief-' || i.user_id || '-' || i.brief_date
       FROM input i
      WHERE NOT EXISTS (SELECT 1 FROM generated g
@@ -231,7 +236,10 @@ UNION ALL SELECT 'a', (SELECT count(*) FROM adv), NULL, NULL, NULL
       array_of(advance, [](const NextRun& n) {
         return n.at ? std::optional<std::string>(to_text(*n.at)) : std::nullopt;
       }),
-      array_of(advance, [](const NextRun& n) { return std::optional<std::string>(n.version); }));
+      array_of(advance, [](const NextRun& n) { return std::optional<std::string>(n.version); }),
+      array_of(jobs, [](const BriefJob& j) {
+        return std::optional<std::string>(j.hold_email ? "true" : "false");
+      }));
   long long inserted = 0;
   long long generated = 0;
   for (const auto& row : r) {

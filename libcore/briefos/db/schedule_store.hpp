@@ -77,6 +77,7 @@ struct BriefJob {
   std::string timezone;
   std::int64_t scheduled_for = 0;
   std::optional<int> reengagement_days;  // set when backoff flags it
+  bool hold_email = false;                // backoff: brief yes, email no
 };
 
 struct QueuedJob {
