@@ -774,6 +774,7 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   app.get_option("--poll-interval")->description("Idle poll backstop in ms [2000]");
   app.add_option("--connections", o->connections, "SMTP sessions in parallel (= --concurrency)")
       ->type_name("N")
+      ->default_str("")
       ->check(CLI::Range(1, 64));
   auto* rate = app.add_option("--rate", o->rate, "Send at most RATE messages (N, N/s, N/min, N/h)")
                    ->type_name("RATE");

@@ -316,6 +316,10 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
                        "Try '" + ctx.tool_name + " --help' for more information.");
     }
     if (o->create->parsed()) return run_new(ctx, *o);
+    // A broken migration set (gap, duplicate, unreadable --dir) is reported
+    // before connecting, so it is the error the operator sees even when the
+    // database is also unreachable; reading the files twice costs nothing.
+    (void)load_set(*o);
     auto cx = db::connect(ctx.database_url, ctx.tool_name);
     if (o->up->parsed()) return run_up(ctx, *o, *cx);
     if (o->down->parsed()) return run_down(ctx, *o, *cx);
