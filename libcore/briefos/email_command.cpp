@@ -515,6 +515,7 @@ struct Options {
   std::string rate;
   std::string transport;
   std::string password_file;
+  std::string ca_file;
   int connect_timeout_s = 10;
   int timeout_s = 600;
   std::string from;
@@ -785,6 +786,10 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   auto* pwf = app.add_option("--smtp-password-file", o->password_file, "Read the SMTP password from FILE")
                   ->type_name("FILE");
   tool.bind_env(pwf, {"BRIEFOS_SMTP_PASSWORD_FILE"});
+  auto* ca = app.add_option("--smtp-ca-file", o->ca_file, "Trust the CA certificates in FILE (PEM) for TLS")
+                 ->type_name("FILE")
+                 ->check(CLI::ExistingFile);
+  tool.bind_env(ca, {"BRIEFOS_SMTP_CA_FILE"});
   app.add_option("--connect-timeout", o->connect_timeout_s, "Seconds to wait for a connection")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 600))
@@ -828,6 +833,7 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
     tc.url = o->transport;
     tc.password = cli::read_secret({"BRIEFOS_SMTP_PASSWORD"}, o->password_file);
     tc.webhook_secret = cli::read_secret({"BRIEFOS_WEBHOOK_SECRET"}, "");
+    tc.ca_file = o->ca_file;
     tc.connect_timeout = std::chrono::seconds(o->connect_timeout_s);
     tc.timeout = std::chrono::seconds(o->timeout_s);
     mail::validate(tc);

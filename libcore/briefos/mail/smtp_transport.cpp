@@ -91,6 +91,7 @@ public:
       if (!tls_given && !implicit) m_tls = Tls::required;
     }
     if (cfg.password) m_password = *cfg.password;
+    m_ca_file = cfg.ca_file;
     m_url = url;
   }
 
@@ -160,6 +161,9 @@ private:
       case Tls::none: curl_easy_setopt(m_curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_NONE)); break;
       case Tls::implicit: break;
     }
+    // The server's certificate is always verified (libcurl's default, never
+    // turned off); a relay with a private CA is trusted through its CA file.
+    if (!m_ca_file.empty()) curl_easy_setopt(m_curl, CURLOPT_CAINFO, m_ca_file.c_str());
     if (!m_user.empty()) {
       curl_easy_setopt(m_curl, CURLOPT_USERNAME, m_user.c_str());
       curl_easy_setopt(m_curl, CURLOPT_PASSWORD, m_password.c_str());
@@ -175,6 +179,7 @@ private:
   std::string m_url;
   std::string m_user;
   std::string m_password;
+  std::string m_ca_file;
   Tls m_tls = Tls::opportunistic;
   std::chrono::milliseconds m_connect_timeout;
   std::chrono::milliseconds m_timeout;

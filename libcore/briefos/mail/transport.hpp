@@ -65,6 +65,7 @@ struct TransportConfig {
   std::string url;                        // --transport
   std::optional<std::string> password;    // SMTP AUTH password (env or file)
   std::optional<std::string> webhook_secret;  // BRIEFOS_WEBHOOK_SECRET
+  std::string ca_file;  // PEM CA bundle for TLS (a private CA); empty: the system's
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds timeout{600000};  // whole message incl. final reply
 };
