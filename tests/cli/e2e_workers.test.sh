@@ -100,7 +100,7 @@ check "one 'sent' tracking event per email" \
 
 # --- exactly once, in the Maildir and in the programs' output ----------------------------
 check "$n files in the Maildir" test "$(find "$md/new" -type f | wc -l)" -eq "$n"
-grep -h -i '^Message-ID:' "$md"/new/* | tr -d '\r' | tr 'A-Z' 'a-z' | sort >"$tmp/mids"
+grep -h -i '^Message-ID:' "$md"/new/* | tr -d '\r' | tr '[:upper:]' '[:lower:]' | sort >"$tmp/mids"
 check "$n Message-IDs, none twice" test "$(wc -l <"$tmp/mids") $(uniq -d "$tmp/mids" | wc -l)" = "$n 0"
 sql "SELECT lower('message-id: <' || message_id || '>') FROM emails" | sort >"$tmp/db_mids"
 check "the Maildir's Message-IDs are exactly the stored emails'" cmp -s "$tmp/mids" "$tmp/db_mids"

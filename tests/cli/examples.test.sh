@@ -72,10 +72,12 @@ done
 mkdir -p "$tmp/cfg"
 for t in $tools; do
   "$bin/$t" --help >"$tmp/help.$t"
+  # shellcheck disable=SC2013  # subcommand names are single words
   for sub in $(sed -n '/^Subcommands:/,$ s/^  \([a-z][a-z-]*\)  .*/\1/p' "$tmp/help.$t"); do
     "$bin/$t" "$sub" --help >"$tmp/help.$t.$sub"
   done
 done
+# shellcheck disable=SC2086  # $tools: one argument per program
 if $py - "$toml" "$tmp" $tools >"$tmp/doc.log" 2>&1 <<'PY'
 import glob, os, re, sys
 toml, tmp, tools = sys.argv[1], sys.argv[2], sys.argv[3:]

@@ -62,9 +62,9 @@ fi
 for f in subject.mustache html.mustache text.mustache README; do
   check "default template $f installed" cmp -s "$bsrc/templates/$f" "$prefix/share/briefos/templates/$f"
 done
-nsql=$(ls "$bsrc/sql" | grep -c '\.sql$')
+nsql=$(find "$bsrc/sql" -maxdepth 1 -name '*.sql' | wc -l)
 check "all $nsql SQL migration files installed" \
-  test "$(ls "$prefix/share/briefos/sql" | grep -c '\.sql$')" -eq "$nsql"
+  test "$(find "$prefix/share/briefos/sql" -maxdepth 1 -name '*.sql' | wc -l)" -eq "$nsql"
 for f in "$bsrc"/sql/*.sql; do
   cmp -s "$f" "$prefix/share/briefos/sql/$(basename "$f")" || not_ok "installed $(basename "$f") differs"
 done
