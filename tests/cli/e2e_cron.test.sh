@@ -19,7 +19,19 @@ $PSQL "$url" -Xq -v ON_ERROR_STOP=1 -f "$src/scripts/demo-seed.sql" >/dev/null
 sql() { $PSQL "$url" -XAtqc "$1"; }
 md="$tmp/maildir"
 
-t0=$(sql "SELECT to_char(date_trunc('hour', now()) - interval '3 days', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+# T0 avoids the hours around a daylight-saving change in any demo zone
+# (a preferred time in a fall-back overlap runs at its first occurrence, an
+# hour before T0 + 10 min: right, but not what these rounds are about).
+t0=$(sql "SELECT to_char(t0, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM (
+            SELECT date_trunc('hour', now()) - interval '3 days' - k * interval '6 hours' AS t0
+              FROM generate_series(0, 8) k) c
+          WHERE NOT EXISTS (
+            SELECT 1 FROM (SELECT DISTINCT timezone FROM user_brief_preferences) z,
+                          generate_series(c.t0 - interval '3 hours', c.t0 + interval '27 hours', interval '1 hour') h
+             WHERE (h AT TIME ZONE z.timezone) - (h AT TIME ZONE 'UTC')
+                <> (c.t0 AT TIME ZONE z.timezone) - (c.t0 AT TIME ZONE 'UTC'))
+          ORDER BY t0 DESC LIMIT 1")
+check "a T0 three days ago, away from any daylight-saving change ($t0)" test -n "$t0"
 # at OFFSET: T0 + OFFSET as an ISO 8601 UTC timestamp (PostgreSQL's arithmetic).
 at() { sql "SELECT to_char('$t0'::timestamptz + interval '$1', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"; }
 sql "UPDATE user_brief_preferences
