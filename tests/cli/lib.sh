@@ -22,11 +22,12 @@ url_for() {
 }
 
 # new_db PREFIX: create an empty database and print its URL. Dropped at exit.
-_dbs=""
+# Callers run it in a command substitution (a subshell), so the names are
+# kept in a file, not in a variable.
 new_db() {
   _name="$1_$$_$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
   $PSQL "$BRIEFOS_TEST_DATABASE_URL" -Xqc "CREATE DATABASE \"$_name\"" >/dev/null
-  _dbs="$_dbs $_name"
+  echo "$_name" >>"$tmp/.databases"
   url_for "$_name"
 }
 
@@ -38,7 +39,8 @@ new_migrated_db() {
 }
 
 cleanup_dbs() {
-  for d in $_dbs; do
+  [ -f "$tmp/.databases" ] || return 0
+  for d in $(cat "$tmp/.databases"); do
     $PSQL "$BRIEFOS_TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
 }
