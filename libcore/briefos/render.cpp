@@ -478,10 +478,22 @@ TemplateSet load_templates(const std::string& dir) {
   TemplateSet set = builtin_templates();
   fs::path root;
   if (dir.empty()) {
-    const fs::path installed = fs::path(BRIEFOS_DATADIR) / "templates";
+    // The installed defaults: first next to the program (PREFIX/bin/../share),
+    // so an install moved or made with --prefix other than the configured
+    // one still finds its own templates, as its relative RUNPATH finds its
+    // library; then the configured data directory; else the built-in copy.
     std::error_code ec;
-    if (!fs::is_directory(installed, ec)) return set;
-    root = installed;
+    std::vector<fs::path> candidates;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "briefos" / "templates");
+    candidates.push_back(fs::path(BRIEFOS_DATADIR) / "templates");
+    for (const fs::path& c : candidates) {
+      if (fs::is_directory(c, ec)) {
+        root = c;
+        break;
+      }
+    }
+    if (root.empty()) return set;
   } else {
     root = dir;
     std::error_code ec;

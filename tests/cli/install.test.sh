@@ -95,12 +95,18 @@ set +e
 run briefos-schedule --json 2>"$tmp/s.err" \
   | run briefos-generate --jobs - --json 2>"$tmp/g.err" \
   | run briefos-email --jobs - --json --transport "maildir:$md" \
-      --template-dir "$prefix/share/briefos/templates" >"$tmp/sent" 2>"$tmp/e.err"
+      >"$tmp/sent" 2>"$tmp/e.err"
 set -e
 check "the installed pipeline sent two emails" test "$(grep -c '"status":"sent"' "$tmp/sent")" -eq 2
 check "two messages in the Maildir" test "$(find "$md/new" -type f | wc -l)" -eq 2
 check "each carries its user's brief" \
   test "$(grep -l 'Installed task of Ada' "$md"/new/* | wc -l) $(grep -l 'Installed task of Grace' "$md"/new/* | wc -l)" = "1 1"
+# The installed default templates are the ones in use, found next to the
+# program (PREFIX/share), not at the configured prefix: an edit shows.
+brief=$($PSQL "$url" -XAtqc "SELECT id FROM daily_briefs ORDER BY id LIMIT 1")
+printf 'Installed-template subject: {{subject}}\n' >"$prefix/share/briefos/templates/subject.mustache"
+expect_status 0 "installed briefos-email --preview" run briefos-email --preview "$brief"
+check "the preview uses PREFIX/share/briefos/templates" grep -q '^Subject: Installed-template subject' "$tmp/out"
 expect_status 0 "installed briefos-stats emails" run briefos-stats --tz UTC --format json emails --days 2
 check "briefos-stats counts the two sent emails" \
   test "$(/usr/bin/python3 -c 'import json,sys; print(sum(d["sent"] for d in json.load(sys.stdin)["days"]))' <"$tmp/out")" -eq 2
