@@ -350,6 +350,32 @@ TEST_CASE("cli::json log format gives one valid JSON object per record") {
   CHECK(j.at("ts_ms").is_number_integer());
 }
 
+TEST_CASE("cli::text log keeps a record on one line whatever the message holds") {
+  CleanEnv env;
+  const Outcome o = run_tool({}, [&](Context&) {
+    spdlog::warn("zone \"{}\" is unknown", "Europe/Berlin\r\nbriefos-x: error: forged\x1b[2J");
+    return 0;
+  });
+  CHECK(o.err == "briefos-test: warning: zone \"Europe/Berlin  briefos-x: error: forged [2J\" is unknown\n");
+}
+
+TEST_CASE("cli::an option value that is not UTF-8 text is a usage error naming the option") {
+  CleanEnv env;
+  SUBCASE("invalid UTF-8 on the command line") {
+    const Outcome o = run_tool({"--database-url", "bad\xff"}, [](Context&) { return 0; });
+    CHECK(o.status == 2);
+    CHECK(contains(o.err, "error: invalid value for option --database-url: not valid UTF-8"));
+  }
+  SUBCASE("an overlong encoding of '/'") {
+    const Outcome o = run_tool({"--database-url", "a\xc0\xaf"}, [](Context&) { return 0; });
+    CHECK(o.status == 2);
+  }
+  SUBCASE("valid UTF-8 passes") {
+    const Outcome o = run_tool({"--database-url", "caf\xc3\xa9 \xf0\x9f\x93\xa7"}, [](Context&) { return 0; });
+    CHECK(o.status == 0);
+  }
+}
+
 TEST_CASE("cli::log level and quiet") {
   CleanEnv env;
   auto log_both = [](Context&) {
