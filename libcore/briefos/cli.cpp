@@ -29,8 +29,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -74,6 +77,68 @@ void set_from_outside(CLI::Option* option, const std::string& value) {
   option->clear();
   option->add_result(value);
   option->run_callback();
+}
+
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points past U+10FFFF) without NUL bytes.
+bool is_text(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    unsigned long cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1FU;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0FU;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07U;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0U) != 0x80U) return false;
+      cp = (cp << 6U) | (cc & 0x3FU);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+        || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// Option values end up in a UTF-8 database (a --user to look up, an
+// --email-from-name stored on every email row). PostgreSQL refuses invalid
+// UTF-8 at the first statement, which made a bad --user a raw server error
+// (exit 1) and a bad --email-from-name fail every job of a run, one retry at
+// a time. Refuse such a value up front, naming the option: a usage error.
+void check_text_values(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& v : opt->results()) {
+      if (!is_text(v)) {
+        throw UsageError("invalid value for option " + opt->get_name()
+                         + ": not valid UTF-8 text (or it contains a NUL byte)");
+      }
+    }
+  }
+  for (const CLI::App* sub : app.get_subcommands({})) check_text_values(*sub);
+}
+
+bool is_directory(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec);
 }
 
 std::string strip_quotes(std::string v) {
@@ -153,13 +218,26 @@ void Tool::apply_environment() {
 
 void Tool::apply_config_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) {
+  // A directory opens and reads as an empty file: refuse it rather than run
+  // with none of the settings the operator meant to give.
+  const bool directory = in && is_directory(path);
+  if (!in || directory) {
     throw UsageError("could not read config file \"" + path
-                     + "\": " + std::strerror(errno));
+                     + "\": " + std::strerror(directory ? EISDIR : errno));
   }
+  // A config file is a few lines. Read at most 1 MiB, so that a path such
+  // as /dev/zero ends in an error rather than in a hang and all the memory.
+  constexpr std::size_t max_size = 1U << 20U;
+  std::string text(max_size + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > max_size) {
+    throw UsageError("could not read config file \"" + path + "\": larger than 1 MiB");
+  }
+  std::istringstream config(text);
   std::vector<CLI::ConfigItem> items;
   try {
-    items = CLI::ConfigTOML().from_config(in);
+    items = CLI::ConfigTOML().from_config(config);
   } catch (const CLI::Error& e) {
     throw UsageError("could not parse config file \"" + path + "\": " + e.what());
   }
@@ -172,17 +250,25 @@ void Tool::apply_config_file(const std::string& path) {
     if (item.name == "++" || item.name == "--") continue;  // section markers
     std::string key = item.name;
     CLI::App* scope = m_app.get();
-    if (!item.parents.empty()) {
+    std::vector<std::string> parents = item.parents;
+    // [briefos-NAME] holds the keys of one program, so one file can serve
+    // all five: this program reads its own section and skips the others'.
+    if (!parents.empty() && parents.front().rfind("briefos-", 0) == 0) {
+      if (parents.front() != m_app->get_name()) continue;
+      parents.erase(parents.begin());
+    }
+    if (!parents.empty()) {
       // [section] names a subcommand.
       try {
-        scope = m_app->get_subcommand(item.parents.front());
+        scope = m_app->get_subcommand(parents.front());
       } catch (const CLI::Error&) {
         scope = nullptr;
       }
     }
     CLI::Option* opt = scope ? find_long_option(*scope, key_to_option(key)) : nullptr;
-    const std::string full =
-        (item.parents.empty() ? "" : item.parents.front() + ".") + key;
+    std::string full;
+    for (const std::string& p : item.parents) full += p + ".";
+    full += key;
     if (opt == nullptr || key == "config") {
       spdlog::warn("config file \"{}\": unknown key \"{}\" ignored", path, full);
       continue;
@@ -239,6 +325,7 @@ int Tool::run(int argc, const char* const* argv,
         m_config_file = cfg;
       }
       if (!m_config_file.empty()) apply_config_file(m_config_file);
+      check_text_values(*m_app);
     } catch (const CLI::CallForHelp&) {
       out << m_app->help();
       return exit_ok;
@@ -302,9 +389,11 @@ std::optional<std::string> read_secret(const std::vector<std::string>& env_names
   }
   if (file.empty()) return std::nullopt;
   std::ifstream in(file);
-  if (!in) {
+  // A directory reads as an empty file: an empty secret, silently.
+  const bool directory = in && is_directory(file);
+  if (!in || directory) {
     throw UsageError("could not read secret file \"" + file
-                     + "\": " + std::strerror(errno));
+                     + "\": " + std::strerror(directory ? EISDIR : errno));
   }
   std::string line;
   std::getline(in, line);

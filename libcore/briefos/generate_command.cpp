@@ -38,12 +38,15 @@
 #include "briefos/error.hpp"
 #include "briefos/http/llm_client.hpp"
 #include "briefos/llm.hpp"
+#include "briefos/mime.hpp"
 #include "briefos/worker.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -142,7 +145,11 @@ JobSpec parse_spec(const json& md, const std::optional<std::string>& job_user) {
       s.is_reengagement = o["isReengagement"].get<bool>();
     }
     if (o.contains("daysSinceLastLogin") && o["daysSinceLastLogin"].is_number()) {
-      s.days_since_last_login = o["daysSinceLastLogin"].get<int>();
+      // Clamped as a double first: converting one outside int's range (say
+      // 1e300) to int is undefined behaviour, and no absence that counts is
+      // longer than a century.
+      const double days = o["daysSinceLastLogin"].get<double>();
+      s.days_since_last_login = days > 0 ? static_cast<int>(std::min(days, 36500.0)) : 0;
     }
     if (o.contains("forceRegenerate") && o["forceRegenerate"].is_boolean()) {
       s.force = o["forceRegenerate"].get<bool>();
@@ -505,12 +512,29 @@ int run_dry(cli::Context& ctx, const Options& o, Generator& gen) {
 }
 
 int run(cli::Context& ctx, Options& o) {
+  // CLI::Range lets NaN through (every comparison with it is false), and a
+  // NaN turned into milliseconds is undefined behaviour.
+  if (std::isnan(o.llm_timeout_s)) {
+    throw UsageError("invalid value \"nan\" for option --llm-timeout: expected SECONDS from 0.1 to 3600");
+  }
   if (!o.date.empty()) brief::validate_date(o.date);
   if (!o.date.empty() && o.user.empty()) throw UsageError("--date needs --user");
   if (o.force && o.user.empty()) throw UsageError("--force needs --user");
   if (!o.user.empty() && !o.jobs_from.empty()) throw UsageError("--user and --jobs cannot be used together");
   if (!o.llm_url.empty() && o.llm_models.empty()) {
     throw UsageError("--llm-url needs a model", "Name one or more with --llm-model.");
+  }
+  // The sender is stored on every email row this run creates; one that
+  // briefos-email cannot put in a header would fail each of those emails
+  // later, for good. Refuse it now, as briefos-email does with --from.
+  try {
+    mime::check_header_text("the value of option --email-from", o.email_from);
+    mime::check_header_text("the value of option --email-from-name", o.email_from_name);
+  } catch (const mime::MimeError& e) {
+    throw UsageError(e.what());
+  }
+  if (!mime::is_valid_address(o.email_from)) {
+    throw UsageError("invalid value \"" + o.email_from + "\" for option --email-from: not an email address");
   }
   worker::resolve_jobs(o.worker, o.jobs_from);
   Generator gen(o);

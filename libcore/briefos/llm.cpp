@@ -140,6 +140,9 @@ Response parse_response(const std::string& body) {
   }
   Response out;
   out.content = trim(msg["content"].get<std::string>());
+  // JSON may carry "\u0000", PostgreSQL text cannot: libpq would store the
+  // analysis cut at the first NUL. Drop the NULs, keep everything else.
+  std::erase(out.content, '\0');
   if (out.content.empty()) throw ResponseError("response message is empty");
   if (j.contains("model") && j["model"].is_string()) out.model = j["model"].get<std::string>();
   if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {

@@ -6,12 +6,14 @@
 // The JSON form is produced by a formatter that serialises each record with
 // nlohmann/json, because spdlog's pattern formatter does not escape the
 // message and would emit invalid JSON for a message with a quote or newline.
-// Invalid UTF-8 in a message is replaced, never allowed to break the line.
+// Invalid UTF-8 in a message is replaced, never allowed to break the line,
+// and in text form control characters are too (see TextFormatter).
 #include "briefos/log.hpp"
 
 #include "briefos/error.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -42,6 +44,39 @@ public:
   std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<JsonFormatter>();
   }
+};
+
+// The text form, "%n: %^%l%$: %v", with the message kept on one line. User
+// data reaches log messages (a project's name, a time zone, a server's
+// reply), and a CR or LF in it would forge a line of its own in a log that
+// operators read and grep, an ESC would drive their terminal. So every
+// control character but tab becomes a space.
+class TextFormatter final : public spdlog::formatter {
+public:
+  TextFormatter() : m_pattern(std::make_unique<spdlog::pattern_formatter>("%n: %^%l%$: %v")) {}
+
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    std::string text(msg.payload.data(), msg.payload.size());
+    for (char& c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t') || u == 0x7f) c = ' ';
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    spdlog::details::log_msg one_line = msg;
+    one_line.payload = spdlog::string_view_t(text.data(), text.size());
+    m_pattern->format(one_line, dest);
+    // The colour sink reads the range from the message it passed in.
+    msg.color_range_start = one_line.color_range_start;
+    msg.color_range_end = one_line.color_range_end;
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<TextFormatter>();
+  }
+
+private:
+  std::unique_ptr<spdlog::pattern_formatter> m_pattern;
 };
 
 spdlog::level::level_enum parse_level(const std::string& level) {
@@ -83,7 +118,7 @@ void setup(const std::string& tool_name, const std::string& level, Format format
   if (format == Format::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_pattern("%n: %^%l%$: %v");
+    logger->set_formatter(std::make_unique<TextFormatter>());
   }
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::trace);

@@ -81,9 +81,21 @@ std::size_t display_width(const std::string& s) {
   return w;
 }
 
+// `s` with every control character (C0 and DEL) shown as "?". Tables go to
+// an operator's terminal, and user data (a name, an error text) must not
+// reach it raw: an ESC sequence in a user's name would drive the terminal,
+// and a CR or LF would forge lines of the report.
+std::string printable(std::string s) {
+  for (char& c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return s;
+}
+
 // First line of `s`, cut to `max` code points with an ellipsis.
 std::string one_line(const std::string& s, std::size_t max) {
-  std::string line = s.substr(0, s.find_first_of("\r\n"));
+  std::string line = printable(s.substr(0, s.find_first_of("\r\n")));
   if (display_width(line) <= max) return line;
   std::string out;
   std::size_t w = 0;
@@ -195,7 +207,7 @@ std::string human(const Value& v, Kind kind, const std::string& zone) {
   switch (kind) {
     case Kind::text:
     case Kind::date:
-      return std::get<std::string>(v);
+      return printable(std::get<std::string>(v));
     case Kind::count:
       return std::to_string(std::get<long long>(v));
     case Kind::number:
@@ -869,7 +881,7 @@ std::string user_table(const UserReport& r, const Meta& meta) {
       single.emails = {m};
       out << "    email " << m.id << ": " << email_outcome(r.user, single) << "\n";
       if (m.recipient) {
-        out << "      to " << *m.recipient << " (" << m.recipient_status.value_or("-") << ")";
+        out << "      to " << printable(*m.recipient) << " (" << m.recipient_status.value_or("-") << ")";
         if (m.sent_at) out << ", sent " << format_time_human(*m.sent_at, zone);
         if (m.opened_at) out << ", first opened " << format_time_human(*m.opened_at, zone);
         out << "\n";

@@ -13,6 +13,21 @@ Behaviour is chosen by the URL path prefix, so one server serves every case:
   /truncated/...            200 with JSON cut off half-way
   /model/<name>/...         200 only for model <name>, 404 for any other
 
+Fault modes (tests/cli/fault_llm.test.sh, hostile_content.test.sh):
+
+  /429storm/...             always 429 with Retry-After: 1
+  /429bare/...              always 429 without Retry-After
+  /drip/<ms>/...            200 with a complete JSON completion, sent one
+                            byte every <ms> milliseconds
+  /huge/<mb>/...            200 with <mb> MiB of a JSON string that never
+                            ends (streamed, no Content-Length)
+  /bigok/<kb>/...           200 with a valid completion of <kb> KiB
+  /content/<name>/...       200 with a valid completion whose content is
+                            CONTENTS[<name>] (NUL, lone surrogates, ...)
+  /raw/<name>/...           200 with the raw body RAW[<name>] (invalid
+                            UTF-8, JSON of the wrong shape, ...)
+  /rawstatus/<code>/<name>/ <code> with the raw body RAW[<name>]
+
 Every request is appended to the log file as one JSON line: path, model,
 authorization header, time. The port is written to --port-file once the
 server listens.
@@ -25,6 +40,27 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 counts = {}
+
+# Completion texts that are valid JSON but hostile once decoded.
+CONTENTS = {
+    "nul": "# Analysis\n\nbefore\u0000after",
+    "script": "# Analysis\n\n<script>alert(1)</script> [x](javascript:alert(1))",
+}
+# Raw bodies: not valid JSON, or valid JSON of the wrong shape. The
+# "cut" bodies put a multi-byte character across every likely cut point.
+RAW = {
+    "badutf8": b'{"choices":[{"message":{"role":"assistant","content":"bad \xff\xfe bytes"}}]}',
+    "latin1": b"\xe9chec: \xff\xfe not utf-8 at all \x00 and a NUL",
+    "cut": ("\u00e9" * 200).encode(),
+    "cutjson": ('{"error":{"message":"' + "\u00e9" * 300 + '"}}').encode(),
+    "surrogate": b'{"choices":[{"message":{"role":"assistant","content":"lone \\ud800 surrogate"}}]}',
+    "nulmsg": b'{"error":{"message":"quota\\u0000exceeded \\u0007 bell"}}',
+    "wrongshape": b'{"choices":"none"}',
+    "nocontent": b'{"choices":[{"message":{"role":"assistant","content":42}}]}',
+    "emptychoices": b'{"choices":[]}',
+    "array": b'[1,2,3]',
+    "deep": b"[" * 100000 + b"]" * 100000,
+}
 lock = threading.Lock()
 log_file = None
 
@@ -105,6 +141,44 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, completion(model, text + " (" + model + ")"))
             else:
                 self.send(404, b'{"error":{"message":"model not found"}}')
+        elif mode == "429storm":
+            self.send(429, b'{"error":{"message":"rate limited"}}', {"Retry-After": "1"})
+        elif mode == "429bare":
+            self.send(429, b'{"error":{"message":"rate limited"}}')
+        elif mode == "drip":
+            body = completion(model, text)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(int(parts[1]) / 1000.0)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif mode == "huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            chunk = b"x" * 65536
+            try:
+                self.wfile.write(b'{"choices":[{"message":{"content":"')
+                for _ in range(int(parts[1]) * 16):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif mode == "bigok":
+            self.send(200, completion(model, "# Big\n\n" + "y" * (int(parts[1]) * 1024)))
+        elif mode == "content":
+            self.send(200, completion(model, CONTENTS[parts[1]]))
+        elif mode == "raw":
+            self.send(200, RAW[parts[1]])
+        elif mode == "rawstatus":
+            self.send(int(parts[1]), RAW[parts[2]])
         else:
             self.send(400, b'{"error":{"message":"unknown stub mode"}}')
 

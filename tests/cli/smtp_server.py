@@ -13,6 +13,12 @@ comma-separated list of actions, one consumed per message (the last one stays
 in force): 250 (accept), 451 (try again later), 550 (rejected),
 drop (close the connection mid-DATA, without a reply), rcpt550 (refuse the
 recipient at RCPT TO). No script file means 250.
+
+Fault actions (tests/cli/fault_smtp.test.sh): 421, 452 and 554 (that reply
+to the end of DATA, nothing stored); rcpt452 (452 at RCPT TO); hang (never
+answer the end of DATA); slow:MS (answer 250 after MS milliseconds);
+late:MS (store the message, then answer 250 after MS milliseconds: a
+server that accepted what a client with a shorter timeout gave up on).
 """
 import asyncio
 import json
@@ -57,6 +63,9 @@ class Handler:
         if next_action(False) == "rcpt550":
             next_action(True)
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if next_action(False) == "rcpt452":
+            next_action(True)
+            return "452 4.2.2 <%s>: Mailbox full, try again later" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -69,16 +78,35 @@ class Handler:
             return "451 4.3.0 Temporary failure, try again later"
         if action == "550":
             return "550 5.7.1 Message rejected by policy"
-        state["messages"] += 1
-        n = state["messages"]
-        base = os.path.join(DIR, "msg-%d" % n)
-        write_atomic(base + ".json", json.dumps({
-            "mail_from": envelope.mail_from,
-            "rcpt_tos": envelope.rcpt_tos,
-            "session": getattr(server, "briefos_session", 0),
-        }).encode())
-        write_atomic(base + ".eml", envelope.original_content or envelope.content)
-        return "250 2.0.0 Ok: queued as %d" % n
+        if action == "421":
+            return "421 4.3.2 Service shutting down, closing transmission channel"
+        if action == "452":
+            return "452 4.3.1 Insufficient system storage"
+        if action == "554":
+            return "554 5.7.1 Transaction failed: message content rejected"
+        if action == "hang":
+            await asyncio.sleep(3600)
+        if action.startswith("slow:"):
+            await asyncio.sleep(int(action[5:]) / 1000.0)
+        if action.startswith("late:"):
+            reply = store(server, envelope)
+            await asyncio.sleep(int(action[5:]) / 1000.0)
+            return reply
+        return store(server, envelope)
+
+
+def store(server, envelope):
+    """Keep the message as DIR/msg-N.eml (+ .json envelope); the 250 reply."""
+    state["messages"] += 1
+    n = state["messages"]
+    base = os.path.join(DIR, "msg-%d" % n)
+    write_atomic(base + ".json", json.dumps({
+        "mail_from": envelope.mail_from,
+        "rcpt_tos": envelope.rcpt_tos,
+        "session": getattr(server, "briefos_session", 0),
+    }).encode())
+    write_atomic(base + ".eml", envelope.original_content or envelope.content)
+    return "250 2.0.0 Ok: queued as %d" % n
 
 
 def factory():

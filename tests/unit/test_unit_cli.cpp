@@ -218,6 +218,23 @@ TEST_CASE("cli::config file sections set subcommand options") {
   CHECK(o.limit == 4);
 }
 
+TEST_CASE("cli::config file [briefos-NAME] sections: ours applied, other programs' skipped") {
+  CleanEnv env;
+  TempFile config("days = 2\n[briefos-test]\ndays = 6\n[briefos-test.run]\nlimit = 7\n"
+                  "[briefos-email]\ntransport = \"maildir:/x\"\nconnections = 4\n");
+  const Outcome o = run_tool({"--config", config.path(), "run"});
+  CHECK(o.status == 0);
+  CHECK(o.days == 6);
+  CHECK(o.limit == 7);
+  INFO("stderr: " << o.err);
+  CHECK_FALSE(contains(o.err, "unknown key"));
+  // A key of our own section that we do not have still warns, with its section.
+  TempFile bad("[briefos-test]\nno_such_setting = 1\n");
+  const Outcome b = run_tool({"--config", bad.path()});
+  CHECK(b.status == 0);
+  CHECK(contains(b.err, "unknown key \"briefos-test.no_such_setting\""));
+}
+
 TEST_CASE("cli::config file with an unknown key warns naming the key") {
   CleanEnv env;
   TempFile config("days = 4\nno_such_setting = 1\n");
@@ -348,6 +365,32 @@ TEST_CASE("cli::json log format gives one valid JSON object per record") {
   CHECK(j.at("level") == "warning");
   CHECK(j.at("logger") == "briefos-test");
   CHECK(j.at("ts_ms").is_number_integer());
+}
+
+TEST_CASE("cli::text log keeps a record on one line whatever the message holds") {
+  CleanEnv env;
+  const Outcome o = run_tool({}, [&](Context&) {
+    spdlog::warn("zone \"{}\" is unknown", "Europe/Berlin\r\nbriefos-x: error: forged\x1b[2J");
+    return 0;
+  });
+  CHECK(o.err == "briefos-test: warning: zone \"Europe/Berlin  briefos-x: error: forged [2J\" is unknown\n");
+}
+
+TEST_CASE("cli::an option value that is not UTF-8 text is a usage error naming the option") {
+  CleanEnv env;
+  SUBCASE("invalid UTF-8 on the command line") {
+    const Outcome o = run_tool({"--database-url", "bad\xff"}, [](Context&) { return 0; });
+    CHECK(o.status == 2);
+    CHECK(contains(o.err, "error: invalid value for option --database-url: not valid UTF-8"));
+  }
+  SUBCASE("an overlong encoding of '/'") {
+    const Outcome o = run_tool({"--database-url", "a\xc0\xaf"}, [](Context&) { return 0; });
+    CHECK(o.status == 2);
+  }
+  SUBCASE("valid UTF-8 passes") {
+    const Outcome o = run_tool({"--database-url", "caf\xc3\xa9 \xf0\x9f\x93\xa7"}, [](Context&) { return 0; });
+    CHECK(o.status == 0);
+  }
 }
 
 TEST_CASE("cli::log level and quiet") {

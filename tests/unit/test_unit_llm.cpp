@@ -44,6 +44,13 @@ TEST_CASE("llm::parse_response unwraps a fenced reply and flags length cut-offs"
   CHECK(r.truncated());
 }
 
+TEST_CASE("llm::parse_response drops NUL bytes, which PostgreSQL text cannot hold") {
+  const auto r = llm::parse_response(R"({"choices":[{"message":{"content":"before\u0000after"}}]})");
+  CHECK(r.content == "beforeafter");
+  CHECK_THROWS_WITH_AS(llm::parse_response(R"({"choices":[{"message":{"content":"\u0000"}}]})"),
+                       doctest::Contains("empty"), llm::ResponseError);
+}
+
 TEST_CASE("llm::parse_response rejects what is not a usable completion") {
   SUBCASE("garbage") {
     CHECK_THROWS_WITH_AS(llm::parse_response("<html>Bad Gateway</html>"),

@@ -104,23 +104,31 @@ extern "C" size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
+// The server's error text, untrusted, made fit for a log line and for
+// daily_briefs.metadata: control characters become spaces. A NUL in
+// particular must go, since jsonb refuses "\u0000" and the whole brief
+// would fail with it instead of completing without the analysis.
+std::string printable(std::string s) {
+  for (char& c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+  }
+  return s;
+}
+
 std::string http_error_detail(const std::string& body) {
   try {
     const auto j = nlohmann::json::parse(body);
     if (j.is_object() && j.contains("error")) {
       const auto& e = j["error"];
       if (e.is_object() && e.contains("message") && e["message"].is_string()) {
-        return e["message"].get<std::string>().substr(0, 200);
+        return printable(e["message"].get<std::string>().substr(0, 200));
       }
-      if (e.is_string()) return e.get<std::string>().substr(0, 200);
+      if (e.is_string()) return printable(e.get<std::string>().substr(0, 200));
     }
   } catch (const std::exception&) {
   }
-  std::string s = body.substr(0, 120);
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return s;
+  return printable(body.substr(0, 120));
 }
 
 }  // namespace

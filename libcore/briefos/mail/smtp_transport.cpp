@@ -152,6 +152,13 @@ private:
     curl_easy_setopt(m_curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(m_curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_connect_timeout.count()));
     curl_easy_setopt(m_curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeout.count()));
+    // libcurl (7.88) waits for the reply to the end of DATA under its own
+    // per-reply limit, 120 s unless set, and not under CURLOPT_TIMEOUT_MS:
+    // a server hanging after DATA held a --timeout 3 run for 123 s, and a
+    // server answering after 120 s (RFC 5321 allows 10 minutes) became a
+    // retry, so a duplicate. Each reply gets --timeout too.
+    curl_easy_setopt(m_curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+                     static_cast<long>((m_timeout.count() + 999) / 1000));
     // Keep an idle connection for up to 5 minutes between messages.
     curl_easy_setopt(m_curl, CURLOPT_MAXAGE_CONN, 300L);
     curl_easy_setopt(m_curl, CURLOPT_TCP_KEEPALIVE, 1L);
