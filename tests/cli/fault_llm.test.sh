@@ -1,10 +1,11 @@
 #!/bin/sh
 # briefos-generate against a misbehaving chat-completions endpoint
-# (tests/cli/llm_stub.py): hanging, 429 storms, slow and dripping responses,
-# refused connections, invalid JSON of every kind, error bodies with NUL
-# bytes and cut UTF-8, huge responses (peak RSS measured with
-# /usr/bin/time -v). In every case the brief completes without the analysis
-# (llm_status failed, the reason in metadata.llm_error), as documented in
+# (tests/cli/llm_stub.py): hanging, 429 storms (with and without
+# Retry-After), slow and dripping responses, refused connections, invalid
+# JSON of every kind, error bodies with NUL bytes and invalid UTF-8, NUL in
+# an analysis, huge responses (peak RSS measured with /usr/bin/time -v).
+# In every case the brief completes without the analysis (llm_status
+# failed, the reason in metadata.llm_error), as documented in
 # briefos-generate(1), and nothing waits longer than its timeout.
 . "$(dirname "$0")/lib.sh"
 . "$src/tests/cli/fault_lib.sh"
@@ -41,11 +42,7 @@ completes_without() {
   esac
 }
 
-# --- hanging: one model, then two, then twelve briefs at once ------------------------
-brief 2025-10-01 hang --llm-timeout 2
-check "hang: exit 0, the brief completes" test "$rc" -eq 0
-check "hang: llm failed, timed out" completes_without 2025-10-01 'timed out'
-check "hang: gave up after the 2 s timeout, not the server's 30 s ($ms ms)" test "$ms" -lt 8000
+# --- hanging: twelve briefs at once, each request hangs --------------------------------
 : >"$tmp/many"
 for d in 01 02 03 04 05 06 07 08 09 10 11 12; do
   sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
@@ -54,17 +51,12 @@ for d in 01 02 03 04 05 06 07 08 09 10 11 12; do
 done
 run_timed many "$gen" --database-url "$url" -q --jobs "$tmp/many" --concurrency 12 --batch 1 \
   --llm-url "$llm_base/hang" --llm-model stub --llm-timeout 2
-check "12 hanging requests at once: exit 0, all 12 briefs complete without analysis" \
-  test "$rc:$(sql "SELECT count(*) FROM daily_briefs WHERE brief_date BETWEEN '2025-12-01' AND '2025-12-12' AND generation_status = 'completed' AND llm_status = 'failed'")" = "0:12"
-check "12 hanging requests overlap: done in about one timeout ($ms ms)" test "$ms" -lt 10000
+check "12 hanging requests at once: exit 0" test "$rc" -eq 0
+check "12 hanging requests: all 12 briefs complete without analysis, llm_error says timed out" \
+  test "$(sql "SELECT count(*) FROM daily_briefs WHERE brief_date BETWEEN '2025-12-01' AND '2025-12-12' AND generation_status = 'completed' AND llm_status = 'failed' AND llm_analysis IS NULL AND metadata->>'llm_error' LIKE '%timed out%'")" -eq 12
+check "12 hanging requests overlap: done in about one 2 s timeout, not the server's 30 s ($ms ms)" test "$ms" -lt 10000
 
 # --- 429 storms -----------------------------------------------------------------------
-n0=$(requests 429storm)
-brief 2025-10-03 429storm
-check "429 storm: exit 0" test "$rc" -eq 0
-check "429 storm: the brief completes, llm failed with HTTP 429" completes_without 2025-10-03 'HTTP 429'
-check "429 storm: three attempts (two retries), not a loop" test $(($(requests 429storm) - n0)) -eq 3
-check "429 storm: Retry-After 1 s honoured twice ($ms ms)" sh -c "test $ms -ge 1900 && test $ms -lt 8000"
 n0=$(requests 429bare)
 brief 2025-10-04 429bare
 check "429 without Retry-After: three attempts with backoff, brief completes" \
@@ -82,7 +74,8 @@ run_timed storm "$gen" --database-url "$url" -q --jobs "$tmp/storm" --concurrenc
 check "20 briefs in a 429 storm: exit 0, all complete without analysis" \
   test "$rc:$(sql "SELECT count(*) FROM daily_briefs WHERE brief_date BETWEEN '2026-01-01' AND '2026-01-20' AND generation_status = 'completed' AND llm_status = 'failed'")" = "0:20"
 check "20 briefs in a 429 storm: exactly 3 requests each (60)" test $(($(requests 429storm) - n0)) -eq 60
-check "20 briefs in a 429 storm: bounded time ($ms ms)" test "$ms" -lt 15000
+check "20 briefs in a 429 storm: Retry-After (1 s) honoured twice, bounded time ($ms ms)" \
+  sh -c "test $ms -ge 2000 && test $ms -lt 15000"
 
 # --- slow responses -----------------------------------------------------------------------
 brief 2025-10-05 slow/1500 --llm-timeout 5
@@ -99,22 +92,24 @@ run_timed refused "$gen" --database-url "$url" --json --force --user "$alice" --
 check "refused connection: brief completes, llm failed" completes_without 2025-10-07 'onnect'
 check "refused connection: exit 0 in bounded time ($ms ms)" sh -c "test $rc -eq 0 && test $ms -lt 10000"
 
-# --- invalid JSON and wrong shapes -----------------------------------------------------------
-day=10
-for mode in garbage truncated raw/badutf8 raw/latin1 raw/cut raw/surrogate raw/wrongshape \
-            raw/nocontent raw/emptychoices raw/array raw/deep; do
-  day=$((day + 1))
-  brief "2025-10-$day" "$mode"
-  if [ "$rc" -eq 0 ] && completes_without "2025-10-$day" '.'; then
-    ok "invalid response $mode: brief completes without analysis"
-  else
-    not_ok "invalid response $mode (exit $rc): $(status_of "2025-10-$day")"; show "$tmp/g.err"
-  fi
+# --- invalid JSON and wrong shapes: one run, one kind per brief ------------------------
+kinds="garbage+truncated+badutf8+latin1+cut+surrogate+wrongshape+nocontent+emptychoices+array+deep"
+: >"$tmp/bad"
+for d in 11 12 13 14 15 16 17 18 19 20 21; do
+  sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
+       VALUES ('generate_daily_brief', '$alice', jsonb_build_object('userId', '$alice',
+               'briefDate', '2025-10-$d', 'options', '{}'::jsonb)) RETURNING id" >>"$tmp/bad"
 done
-check "invalid UTF-8 in a response is reported as not valid JSON" completes_without 2025-10-13 'not valid JSON'
-check "a lone surrogate escape is reported as not valid JSON" completes_without 2025-10-16 'not valid JSON'
-check "every stored llm_error is valid text (PostgreSQL accepted it)" \
-  test "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$alice' AND brief_date BETWEEN '2025-10-11' AND '2025-10-21' AND metadata ? 'llm_error'")" -eq 11
+run_timed bad "$gen" --database-url "$url" --json --jobs "$tmp/bad" --concurrency 1 --batch 1 \
+  --llm-url "$llm_base/cycle/$kinds" --llm-model stub
+check "11 invalid responses (one each: $kinds): exit 0" test "$rc" -eq 0
+check "11 invalid responses: 11 requests, no retry of a useless answer" test "$(requests "cycle/$kinds")" -eq 11
+check "11 invalid responses: every brief completes without analysis, its error stored" \
+  test "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$alice' AND brief_date BETWEEN '2025-10-11' AND '2025-10-21' AND generation_status = 'completed' AND llm_status = 'failed' AND llm_analysis IS NULL AND metadata->>'llm_error' <> ''")" -eq 11
+check "the six bodies that are not JSON (garbage, cut off, invalid UTF-8, Latin-1, cut UTF-8, a lone surrogate) say not valid JSON" \
+  test "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$alice' AND brief_date BETWEEN '2025-10-11' AND '2025-10-21' AND metadata->>'llm_error' LIKE '%not valid JSON%'")" -eq 6
+check "the five of the wrong shape say so (no choices, no text content, not a JSON object)" \
+  test "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$alice' AND brief_date BETWEEN '2025-10-11' AND '2025-10-21' AND metadata->>'llm_error' ~ '(no choices|no text content|not a JSON object)'")" -eq 5
 
 # --- error bodies with NUL bytes, invalid and cut UTF-8 ----------------------------------------
 brief 2025-10-22 rawstatus/400/latin1
@@ -122,9 +117,6 @@ check "HTTP 400 whose body has a NUL byte and Latin-1: brief completes (exit $rc
 check "HTTP 400 with a NUL byte: llm failed, the error stored" completes_without 2025-10-22 'HTTP 400'
 check "the stored error has no NUL (and no control character)" \
   test "$(sql "SELECT metadata->>'llm_error' ~ '[[:cntrl:]]' FROM daily_briefs WHERE user_id = '$alice' AND brief_date = '2025-10-22'")" = f
-brief 2025-10-23 rawstatus/500/cutjson
-check "HTTP 500 with a long UTF-8 error message: exit 0" test "$rc" -eq 0
-check "HTTP 500 with a long UTF-8 error message: brief completes, error stored" completes_without 2025-10-23 'HTTP 500'
 brief 2025-10-24 rawstatus/503/nulmsg
 check "HTTP 503 with a JSON error message holding a NUL: brief completes (exit $rc)" test "$rc" -eq 0
 check "HTTP 503 with NUL: llm failed, error stored" completes_without 2025-10-24 'HTTP 503'

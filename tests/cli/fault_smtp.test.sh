@@ -90,7 +90,8 @@ for code in 421 451 452 rcpt452; do
   send "$id" "$aio"
   transient "t$code" "$code" "$(echo "$code" | tr -d 'rcpt')"
   check "$code: nothing stored" test "$(stored srv)" -eq "$before"
-  delivered_once "$code" "$before"
+  # The retry itself is shown once per kind of failure, to keep this short.
+  case $code in 421|rcpt452) delivered_once "$code" "$before" ;; esac
 done
 
 # --- 5xx replies ----------------------------------------------------------------------------
@@ -114,13 +115,12 @@ for g in greet421 greet554; do
   script raw "$g"
   send "$id" "$raw"
   transient "$g" "$g (the server refuses the session, not the recipient)" "$(echo "$g" | tr -d 'greet')"
-  delivered_once "$g" "$(stored srv)"
 done
 id=$(one_email greethang)
 script raw greethang
-send "$id" "$raw" --connect-timeout 2 --timeout 600
+send "$id" "$raw" --connect-timeout 1 --timeout 600
 transient greethang "a server that never greets" "time"
-check "never greets: --connect-timeout 2 respected, not --timeout 600 ($ms ms)" test "$ms" -lt 9000
+check "never greets: --connect-timeout 1 respected, not --timeout 600 ($ms ms)" test "$ms" -lt 8000
 delivered_once "never greets" "$(stored srv)"
 
 # --- hang after DATA: --timeout respected ----------------------------------------------
@@ -157,13 +157,6 @@ script raw trickle:300
 send "$id" "$raw" --timeout 10
 check "a server slow on every reply (0.3 s each) within --timeout: sent once ($ms ms)" \
   test "$rc:$(state_of "$id"):$(stored raw)" = "0:sent|sent|completed|1:$((rawbefore + 1))"
-id=$(one_email trickle2)
-rawbefore=$(stored raw)
-script raw trickle:800
-send "$id" "$raw" --timeout 2
-transient trickle2 "a server too slow for --timeout 2" "time"
-check "too slow for --timeout 2: gave up in time ($ms ms)" test "$ms" -lt 8000
-delivered_once "too slow for --timeout" "$(stored srv)"
 
 # --- accepted after the client gave up: the RFC 1047 window -------------------------------------
 id=$(one_email late)
@@ -184,12 +177,12 @@ before=$(stored srv)
 script srv 421
 run_timed storm "$email" --database-url "$url" --transport "$aio" $common --drain --connections 4
 check "20 emails against a server answering 421: all 20 retrying, exit 1" \
-  test "$rc:$(grep -c '"status":"retrying"' "$tmp/storm.out")" = "1:20"
+  test "$rc:$(grep '"recipient":"storm' "$tmp/storm.out" | grep -c '"status":"retrying"')" = "1:20"
 script srv 250
 sql "UPDATE queue_jobs SET scheduled_for = now() WHERE status = 'pending'" >/dev/null
 run_timed storm2 "$email" --database-url "$url" --transport "$aio" $common --drain --connections 4
-check "after the 421 storm: 20 delivered exactly once each" \
-  test "$rc:$(($(stored srv) - before)):$(sql "SELECT count(*) FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'storm%' AND e.status = 'sent'")" = "0:20:20"
+check "after the 421 storm: the 20 delivered exactly once each" \
+  test "$rc:$(grep -l '^To: .*storm[0-9]*@example.org' "$tmp"/srv/msg-*.eml | wc -l):$(sql "SELECT count(*) FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'storm%' AND e.status = 'sent'")" = "0:20:20"
 check "no job left pending or processing" \
   test "$(sql "SELECT count(*) FROM queue_jobs WHERE status IN ('pending', 'processing')")" -eq 0
 finish

@@ -27,6 +27,8 @@ Fault modes (tests/cli/fault_llm.test.sh, hostile_content.test.sh):
   /raw/<name>/...           200 with the raw body RAW[<name>] (invalid
                             UTF-8, JSON of the wrong shape, ...)
   /rawstatus/<code>/<name>/ <code> with the raw body RAW[<name>]
+  /cycle/<a>+<b>+.../       200 with RAW[<a>] for the first request on this
+                            path, RAW[<b>] for the second, and so on
 
 Every request is appended to the log file as one JSON line: path, model,
 authorization header, time. The port is written to --port-file once the
@@ -55,6 +57,8 @@ RAW = {
     "cutjson": ('{"error":{"message":"' + "\u00e9" * 300 + '"}}').encode(),
     "surrogate": b'{"choices":[{"message":{"role":"assistant","content":"lone \\ud800 surrogate"}}]}',
     "nulmsg": b'{"error":{"message":"quota\\u0000exceeded \\u0007 bell"}}',
+    "garbage": b"<html>this is not json {",
+    "truncated": b'{"id":"chatcmpl-stub","object":"chat.com',
     "wrongshape": b'{"choices":"none"}',
     "nocontent": b'{"choices":[{"message":{"role":"assistant","content":42}}]}',
     "emptychoices": b'{"choices":[]}',
@@ -179,6 +183,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, RAW[parts[1]])
         elif mode == "rawstatus":
             self.send(int(parts[1]), RAW[parts[2]])
+        elif mode == "cycle":
+            names = parts[1].split("+")
+            with lock:
+                n = counts.get(self.path, 0)
+                counts[self.path] = n + 1
+            self.send(200, RAW[names[n % len(names)]])
         else:
             self.send(400, b'{"error":{"message":"unknown stub mode"}}')
 
