@@ -122,9 +122,18 @@ Response parse_response(const std::string& body) {
   if (!j.is_object()) throw ResponseError("response is not a JSON object");
   if (j.contains("error")) {
     const auto& err = j["error"];
-    std::string msg = err.is_object() ? err.value("message", std::string("unknown error"))
-                      : err.is_string() ? err.get<std::string>()
-                                        : err.dump();
+    // value("message", ...) throws json::type_error when "message" is not a
+    // string ({"error":{"message":42}}), and the LLM client catches only
+    // ResponseError on its transfer thread: such a body ended the process.
+    // A message of any other type is shown as JSON instead.
+    std::string msg = "unknown error";
+    if (err.is_object()) {
+      if (const auto it = err.find("message"); it != err.end()) {
+        msg = it->is_string() ? it->get<std::string>() : it->dump();
+      }
+    } else {
+      msg = err.is_string() ? err.get<std::string>() : err.dump();
+    }
     throw ResponseError("server returned an error: " + msg);
   }
   if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) {

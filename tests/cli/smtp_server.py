@@ -13,6 +13,11 @@ comma-separated list of actions, one consumed per message (the last one stays
 in force): 250 (accept), 451 (try again later), 550 (rejected),
 drop (close the connection mid-DATA, without a reply), rcpt550 (refuse the
 recipient at RCPT TO). No script file means 250.
+
+With SMTP_SINK_AUTH=user:password in the environment the server offers AUTH
+(PLAIN and LOGIN, without TLS: loopback only) and refuses mail until a client
+has logged in with exactly that user and password; each message's .json then
+records "auth_login", the user it logged in as.
 """
 import asyncio
 import json
@@ -20,11 +25,19 @@ import os
 import signal
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 DIR = sys.argv[1]
 os.makedirs(DIR, exist_ok=True)
 state = {"messages": 0, "sessions": 0}
+AUTH = os.environ.get("SMTP_SINK_AUTH")
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    user, _, password = AUTH.partition(":")
+    ok = (isinstance(auth_data, LoginPassword)
+          and auth_data.login == user.encode() and auth_data.password == password.encode())
+    return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
 
 def next_action(consume):
@@ -76,6 +89,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "session": getattr(server, "briefos_session", 0),
+            "auth_login": session.auth_data if session.authenticated else None,
         }).encode())
         write_atomic(base + ".eml", envelope.original_content or envelope.content)
         return "250 2.0.0 Ok: queued as %d" % n
@@ -84,7 +98,11 @@ class Handler:
 def factory():
     state["sessions"] += 1
     write_atomic(os.path.join(DIR, "sessions"), str(state["sessions"]).encode())
-    smtp = SMTP(Handler(), hostname="sink.test", decode_data=False)
+    auth = {}
+    if AUTH:
+        auth = {"authenticator": authenticator, "auth_required": True,
+                "auth_require_tls": False}
+    smtp = SMTP(Handler(), hostname="sink.test", decode_data=False, **auth)
     smtp.briefos_session = state["sessions"]
     return smtp
 

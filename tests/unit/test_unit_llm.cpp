@@ -58,6 +58,14 @@ TEST_CASE("llm::parse_response rejects what is not a usable completion") {
     CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"message":"model overloaded"}})"),
                          doctest::Contains("model overloaded"), llm::ResponseError);
   }
+  SUBCASE("error object whose message is not a string") {
+    // Found by tests/fuzz/fuzz_llm.cpp: this used to throw json::type_error,
+    // which the LLM client's transfer thread does not catch.
+    CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"message":42}})"),
+                         doctest::Contains("server returned an error: 42"), llm::ResponseError);
+    CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"code":503}})"),
+                         doctest::Contains("unknown error"), llm::ResponseError);
+  }
   SUBCASE("no choices") {
     CHECK_THROWS_WITH_AS(llm::parse_response(R"({"choices":[]})"), doctest::Contains("no choices"),
                          llm::ResponseError);
