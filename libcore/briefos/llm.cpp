@@ -118,6 +118,12 @@ Response parse_response(const std::string& body) {
     throw ResponseError("response is not valid JSON (" + std::to_string(body.size())
                         + " bytes, parse error at byte " + std::to_string(e.byte) + "): \"" + head
                         + "\"");
+  } catch (const nlohmann::json::exception& e) {
+    // Not a parse_error: a number too large for a double ("1e999") is
+    // json::out_of_range (406), which escaped to the LLM client's transfer
+    // thread and ended the process (found by tests/fuzz/fuzz_llm.cpp).
+    throw ResponseError("response is not usable JSON (" + std::to_string(body.size())
+                        + " bytes): " + std::string(e.what()).substr(0, 200));
   }
   if (!j.is_object()) throw ResponseError("response is not a JSON object");
   if (j.contains("error")) {
