@@ -12,6 +12,8 @@ Behaviour is chosen by the URL path prefix, so one server serves every case:
   /garbage/...              200 with a body that is not JSON
   /truncated/...            200 with JSON cut off half-way
   /model/<name>/...         200 only for model <name>, 404 for any other
+  /echo401/...              401 whose error message quotes the Authorization
+                            header it got, as some servers and proxies do
 
 Every request is appended to the log file as one JSON line: path, model,
 authorization header, time. The port is written to --port-file once the
@@ -105,6 +107,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, completion(model, text + " (" + model + ")"))
             else:
                 self.send(404, b'{"error":{"message":"model not found"}}')
+        elif mode == "echo401":
+            self.send(401, json.dumps({"error": {"message": "invalid credential: "
+                                       + self.headers.get("Authorization", "")}}).encode())
         else:
             self.send(400, b'{"error":{"message":"unknown stub mode"}}')
 
