@@ -118,13 +118,28 @@ Response parse_response(const std::string& body) {
     throw ResponseError("response is not valid JSON (" + std::to_string(body.size())
                         + " bytes, parse error at byte " + std::to_string(e.byte) + "): \"" + head
                         + "\"");
+  } catch (const nlohmann::json::exception& e) {
+    // Not a parse_error: a number too large for a double ("1e999") is
+    // json::out_of_range (406), which escaped to the LLM client's transfer
+    // thread and ended the process (found by tests/fuzz/fuzz_llm.cpp).
+    throw ResponseError("response is not usable JSON (" + std::to_string(body.size())
+                        + " bytes): " + std::string(e.what()).substr(0, 200));
   }
   if (!j.is_object()) throw ResponseError("response is not a JSON object");
   if (j.contains("error")) {
     const auto& err = j["error"];
-    std::string msg = err.is_object() ? err.value("message", std::string("unknown error"))
-                      : err.is_string() ? err.get<std::string>()
-                                        : err.dump();
+    // value("message", ...) throws json::type_error when "message" is not a
+    // string ({"error":{"message":42}}), and the LLM client catches only
+    // ResponseError on its transfer thread: such a body ended the process.
+    // A message of any other type is shown as JSON instead.
+    std::string msg = "unknown error";
+    if (err.is_object()) {
+      if (const auto it = err.find("message"); it != err.end()) {
+        msg = it->is_string() ? it->get<std::string>() : it->dump();
+      }
+    } else {
+      msg = err.is_string() ? err.get<std::string>() : err.dump();
+    }
     throw ResponseError("server returned an error: " + msg);
   }
   if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) {

@@ -384,7 +384,16 @@ std::string message_id_for(std::string_view email_id, std::string_view domain) {
   if (local.empty() || local != email_id) {
     throw MimeError("cannot derive a Message-ID from email id \"" + std::string(email_id) + "\"");
   }
-  return "briefos." + local + "@" + std::string(domain);
+  // An id that starts or ends with "." or holds ".." gave a Message-ID that
+  // is no dot-atom ("briefos.x.@example.com"), which build() then refused:
+  // refuse it here, where the reason can be named (found by
+  // tests/fuzz/fuzz_mime.cpp; real ids are UUIDs).
+  std::string id = "briefos." + local + "@" + std::string(domain);
+  if (!is_valid_address(id)) {
+    throw MimeError("cannot derive a Message-ID from email id \"" + std::string(email_id)
+                    + "\": \"" + id + "\" is not a valid id-left@id-right");
+  }
+  return id;
 }
 
 std::string build(const Message& m) {

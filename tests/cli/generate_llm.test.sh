@@ -113,7 +113,24 @@ set -e
 end=$(/usr/bin/python3 -c 'import time; print(time.time())')
 check "20 briefs with a 500 ms LLM: all completed with llm ok" \
   test "$rc" -eq 0 -a "$(grep -c '"llm":"ok"' "$tmp/many.out")" -eq 20
-check "20 briefs with a 500 ms LLM overlap (well under the 10 s of one at a time)" \
-  /usr/bin/python3 -c "import sys; d=$end-$start; print('  elapsed %.2f s' % d); sys.exit(0 if d < 5 else 1)"
+# Overlap is measured where it happens, at the stub: each request is in
+# flight from its arrival for 500 ms. (Wall time from the program's start
+# also counts its start-up and 20 connections, which a sanitizer build on a
+# busy machine stretches by seconds; the time from the first request on
+# does not depend on that.)
+check "20 briefs with a 500 ms LLM overlap: at least 8 requests in flight at once" \
+  /usr/bin/python3 -c "
+import json,sys
+ts=sorted(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/' in l)
+most=max(sum(1 for u in ts if t <= u < t + 0.5) for t in ts)
+print('  %d requests, at most %d in flight at once' % (len(ts), most))
+sys.exit(0 if len(ts) == 20 and most >= 8 else 1)"
+check "20 briefs with a 500 ms LLM: done well under the 10 s of one at a time" \
+  /usr/bin/python3 -c "
+import json,sys
+first=min(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/' in l)
+d=$end-first
+print('  %.2f s from the first request to the end (%.2f s from the start)' % (d, $end-$start))
+sys.exit(0 if d < 5 else 1)"
 
 finish

@@ -12,6 +12,8 @@ Behaviour is chosen by the URL path prefix, so one server serves every case:
   /garbage/...              200 with a body that is not JSON
   /truncated/...            200 with JSON cut off half-way
   /model/<name>/...         200 only for model <name>, 404 for any other
+  /echo401/...              401 whose error message quotes the Authorization
+                            header it got, as some servers and proxies do
 
 Fault modes (tests/cli/fault_llm.test.sh, hostile_content.test.sh):
 
@@ -189,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
                 n = counts.get(self.path, 0)
                 counts[self.path] = n + 1
             self.send(200, RAW[names[n % len(names)]])
+        elif mode == "echo401":
+            self.send(401, json.dumps({"error": {"message": "invalid credential: "
+                                       + self.headers.get("Authorization", "")}}).encode())
         else:
             self.send(400, b'{"error":{"message":"unknown stub mode"}}')
 

@@ -19,6 +19,11 @@ to the end of DATA, nothing stored); rcpt452 (452 at RCPT TO); hang (never
 answer the end of DATA); slow:MS (answer 250 after MS milliseconds);
 late:MS (store the message, then answer 250 after MS milliseconds: a
 server that accepted what a client with a shorter timeout gave up on).
+
+With SMTP_SINK_AUTH=user:password in the environment the server offers AUTH
+(PLAIN and LOGIN, without TLS: loopback only) and refuses mail until a client
+has logged in with exactly that user and password; each message's .json then
+records "auth_login", the user it logged in as.
 """
 import asyncio
 import json
@@ -26,11 +31,19 @@ import os
 import signal
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 DIR = sys.argv[1]
 os.makedirs(DIR, exist_ok=True)
 state = {"messages": 0, "sessions": 0}
+AUTH = os.environ.get("SMTP_SINK_AUTH")
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    user, _, password = AUTH.partition(":")
+    ok = (isinstance(auth_data, LoginPassword)
+          and auth_data.login == user.encode() and auth_data.password == password.encode())
+    return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
 
 def next_action(consume):
@@ -89,13 +102,13 @@ class Handler:
         if action.startswith("slow:"):
             await asyncio.sleep(int(action[5:]) / 1000.0)
         if action.startswith("late:"):
-            reply = store(server, envelope)
+            reply = store(server, session, envelope)
             await asyncio.sleep(int(action[5:]) / 1000.0)
             return reply
-        return store(server, envelope)
+        return store(server, session, envelope)
 
 
-def store(server, envelope):
+def store(server, session, envelope):
     """Keep the message as DIR/msg-N.eml (+ .json envelope); the 250 reply."""
     state["messages"] += 1
     n = state["messages"]
@@ -104,6 +117,7 @@ def store(server, envelope):
         "mail_from": envelope.mail_from,
         "rcpt_tos": envelope.rcpt_tos,
         "session": getattr(server, "briefos_session", 0),
+        "auth_login": session.auth_data if session.authenticated else None,
     }).encode())
     write_atomic(base + ".eml", envelope.original_content or envelope.content)
     return "250 2.0.0 Ok: queued as %d" % n
@@ -112,7 +126,11 @@ def store(server, envelope):
 def factory():
     state["sessions"] += 1
     write_atomic(os.path.join(DIR, "sessions"), str(state["sessions"]).encode())
-    smtp = SMTP(Handler(), hostname="sink.test", decode_data=False)
+    auth = {}
+    if AUTH:
+        auth = {"authenticator": authenticator, "auth_required": True,
+                "auth_require_tls": False}
+    smtp = SMTP(Handler(), hostname="sink.test", decode_data=False, **auth)
     smtp.briefos_session = state["sessions"]
     return smtp
 

@@ -65,6 +65,22 @@ TEST_CASE("llm::parse_response rejects what is not a usable completion") {
     CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"message":"model overloaded"}})"),
                          doctest::Contains("model overloaded"), llm::ResponseError);
   }
+  SUBCASE("error object whose message is not a string") {
+    // Found by tests/fuzz/fuzz_llm.cpp: this used to throw json::type_error,
+    // which the LLM client's transfer thread does not catch.
+    CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"message":42}})"),
+                         doctest::Contains("server returned an error: 42"), llm::ResponseError);
+    CHECK_THROWS_WITH_AS(llm::parse_response(R"({"error":{"code":503}})"),
+                         doctest::Contains("unknown error"), llm::ResponseError);
+  }
+  SUBCASE("a number too large for a double") {
+    // Found by tests/fuzz/fuzz_llm.cpp: json::out_of_range, not parse_error,
+    // used to escape from parse_response.
+    CHECK_THROWS_WITH_AS(llm::parse_response("1e999"), doctest::Contains("not usable JSON"),
+                         llm::ResponseError);
+    CHECK_THROWS_AS(llm::parse_response(R"({"choices":[{"message":{"content":"x"}}],"n":-1e400})"),
+                    llm::ResponseError);
+  }
   SUBCASE("no choices") {
     CHECK_THROWS_WITH_AS(llm::parse_response(R"({"choices":[]})"), doctest::Contains("no choices"),
                          llm::ResponseError);

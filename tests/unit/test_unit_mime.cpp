@@ -280,6 +280,12 @@ TEST_CASE("mime::message_id_for is stable per email") {
   CHECK_THROWS_AS(message_id_for("abc", "exa mple.com"), MimeError);
   CHECK_THROWS_AS(message_id_for("abc", ""), MimeError);
   CHECK_THROWS_AS(message_id_for("a>b", "example.com"), MimeError);
+  // Found by tests/fuzz/fuzz_mime.cpp: ids whose dots make no dot-atom used
+  // to give a Message-ID that build() refused later.
+  CHECK_THROWS_AS(message_id_for("abc.", "example.com"), MimeError);
+  CHECK_THROWS_AS(message_id_for("a..b", "example.com"), MimeError);
+  CHECK_THROWS_AS(message_id_for(std::string(60, 'a'), "example.com"), MimeError);
+  CHECK(is_valid_address(message_id_for("a.b", "example.com")));
 }
 
 TEST_CASE("mime::build without an https unsubscribe URL has no one-click header") {

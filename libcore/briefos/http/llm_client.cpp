@@ -154,7 +154,22 @@ struct LlmClient::Impl {
   std::thread thread;
   std::mt19937 rng{std::random_device{}()};
 
+  // `text` with every occurrence of the API key replaced. Some servers and
+  // proxies quote the credential they refused in their error message ("invalid
+  // credential: Bearer sk-..."), and what the client returns ends up in logs,
+  // job results and the stored brief (found by tests/cli/secrets.test.sh).
+  std::string without_key(std::string text) const {
+    if (!config.api_key || config.api_key->empty()) return text;
+    const std::string& key = *config.api_key;
+    constexpr std::string_view mask = "[redacted]";
+    for (std::size_t p = text.find(key); p != std::string::npos; p = text.find(key, p + mask.size())) {
+      text.replace(p, key.size(), mask);
+    }
+    return text;
+  }
+
   void finish(Work& w, bool ok, std::string content_or_error) {
+    content_or_error = without_key(std::move(content_or_error));
     LlmResult r;
     r.ok = ok;
     if (ok) {
@@ -274,6 +289,7 @@ struct LlmClient::Impl {
       w->last_error = "model \"" + model + "\": " + errtext;
       next = Next::retry;
     }
+    w->last_error = without_key(std::move(w->last_error));  // before it is logged
     const auto now = Clock::now();
     if (next == Next::retry && w->model_attempt <= config.retries) {
       milliseconds delay = backoff(w->model_attempt);

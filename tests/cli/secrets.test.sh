@@ -1,0 +1,231 @@
+#!/bin/sh
+# Secrets stay secret: a full pipeline (migrate, schedule, generate with an
+# LLM API key, email over SMTP with AUTH) runs against a database reached with
+# a password, and then every way it can fail with those secrets in hand is
+# provoked (a wrong database password, in URL and in conninfo form, for each
+# program; an unreachable and a failing LLM; a wrong SMTP password). Every
+# output is then searched for the secrets: stdout and stderr of every run,
+# the --json lines, the database (pg_dump, plus the job results and error
+# columns through psql), the Maildir and the messages the SMTP server
+# received, and the process table sampled with ps while the programs ran.
+# None may hold a secret, nor the base64 forms SMTP AUTH sends.
+#
+# Password authentication needs a cluster that checks passwords, so this test
+# starts its own (scripts/pg) with scram-sha-256 on 127.0.0.1; the shared
+# test cluster trusts every local connection. Needs the PostgreSQL server
+# binaries (and BRIEFOS_TEST_DATABASE_URL, like every database test).
+. "$BRIEFOS_SOURCE_DIR/tests/cli/lib.sh"
+need_db
+
+py=/usr/bin/python3
+out="$tmp/collected"
+mkdir -p "$out"
+rnd=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+db_pw="dbpw-Zq8xK3vR7tN2-$rnd"
+wrong_pw="wrongpw-Ut3gE7kA9rY5-$rnd"
+smtp_pw="smtppw-Hy5wL9cB4mQ1-$rnd"
+smtp_wrong="smtpwrong-Jd4rF8pS2vB6-$rnd"
+llm_key="sk-llmkey-Pf6jD2sV8nX4-$rnd"
+file_key="sk-keyfile-Wb7nQ3tH5kZ9-$rnd"
+smtp_user=briefos
+# What SMTP AUTH puts on the wire: PLAIN is base64("\0user\0password"), LOGIN
+# the base64 of the password alone.
+b64() { printf "$1" "$2" "${3-}" | base64 | tr -d '\n'; }
+needles="$db_pw $wrong_pw $smtp_pw $smtp_wrong $llm_key $file_key
+$(b64 '\0%s\0%s' "$smtp_user" "$smtp_pw") $(b64 '\0%s\0%s' "$smtp_user" "$smtp_wrong")
+$(b64 '%s' "$smtp_pw") $(b64 '%s' "$smtp_wrong")"
+
+# --- a cluster that checks passwords over TCP ------------------------------------
+pgdir="$tmp/pg"
+pg() { sh "$src/scripts/pg" "$@"; }
+pg start "$pgdir" >/dev/null
+# shellcheck disable=SC1091
+. "$pgdir/pg.env"
+hba="$DATADIR/pg_hba.conf"
+{ echo "host all all 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$tmp/hba"
+cat "$tmp/hba" >"$hba"  # rewrite in place: keeps the server's ownership
+pg stop "$pgdir"
+admin_any=$(pg start "$pgdir")
+. "$pgdir/pg.env"
+admin=$(echo "$admin_any" | sed 's#/briefos?#/secrets?#')
+
+cleanup() {
+  [ -z "${stub:-}" ] || kill "$stub" 2>/dev/null || true
+  [ -z "${smtp:-}" ] || kill "$smtp" 2>/dev/null || true
+  pg destroy "$pgdir" >/dev/null 2>&1 || true
+  cleanup_dbs
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+$PSQL "$admin_any" -Xq -v ON_ERROR_STOP=1 -c "CREATE ROLE briefos_app LOGIN PASSWORD '$db_pw'" \
+  -c "CREATE DATABASE secrets OWNER briefos_app" >/dev/null
+app_url="postgresql://briefos_app:$db_pw@127.0.0.1:$PORT/secrets"
+bad_url="postgresql://briefos_app:$wrong_pw@127.0.0.1:$PORT/secrets"
+bad_conninfo="host=127.0.0.1 port=$PORT dbname=secrets user=briefos_app password=$wrong_pw"
+gone_url="postgresql://briefos_app:$db_pw@127.0.0.1:1/secrets"
+q() { $PSQL "$admin" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+check "the cluster refuses a wrong password" \
+  sh -c "! $PSQL '$bad_url' -Xqc 'SELECT 1' >/dev/null 2>&1"
+check "the cluster accepts the right one" sh -c "$PSQL '$app_url' -XAtqc 'SELECT 1' >/dev/null"
+
+# --- the LLM stub and an SMTP server that requires AUTH ----------------------------
+$py "$src/tests/cli/llm_stub.py" --port-file "$tmp/llm.port" --log "$tmp/llm.log" &
+stub=$!
+mkfifo "$tmp/smtp.fifo"
+SMTP_SINK_AUTH="$smtp_user:$smtp_pw" $py "$src/tests/cli/smtp_server.py" "$tmp/smtp" \
+  >"$tmp/smtp.fifo" 2>"$tmp/smtp.log" &
+smtp=$!
+read -r smtp_port <"$tmp/smtp.fifo"
+i=0
+while [ ! -s "$tmp/llm.port" ]; do
+  i=$((i + 1))
+  [ $i -lt 200 ] || { echo "LLM stub did not start" >&2; exit 1; }
+  sleep 0.05
+done
+llm="http://127.0.0.1:$(cat "$tmp/llm.port")"
+transport="smtp://$smtp_user@127.0.0.1:$smtp_port?tls=none"
+mailopts="--base-url https://app.example.com --message-id-domain example.com"
+
+# run NAME STATUS CMD...: run CMD with stdout and stderr kept as NAME.out and
+# NAME.err, sampling the process table (every process's argv) for as long as
+# it runs, and pass if it exits with STATUS.
+run() {
+  _name=$1; _want=$2; shift 2
+  "$@" >"$out/$_name.out" 2>"$out/$_name.err" &
+  _pid=$!
+  while kill -0 "$_pid" 2>/dev/null; do
+    ps -eww -o pid=,args= >>"$out/ps.txt" 2>/dev/null || true
+  done
+  set +e
+  wait "$_pid"
+  _rc=$?
+  set -e
+  if [ "$_rc" -eq "$_want" ]; then ok "$_name: exit $_want"; else
+    not_ok "$_name: exit $_rc, wanted $_want"; sed 's/^/  | /' "$out/$_name.err" | head -20; fi
+}
+
+# Every program reads the URL (with its password) from the environment.
+export BRIEFOS_DATABASE_URL="$app_url"
+export BRIEFOS_LLM_API_KEY="$llm_key"
+export BRIEFOS_SMTP_PASSWORD="$smtp_pw"
+
+# --- the pipeline ---------------------------------------------------------------------
+run migrate 0 "$bin/briefos-migrate" --log-level debug up
+$PSQL "$admin" -Xq -v ON_ERROR_STOP=1 -f "$src/tests/cli/generate_seed.sql" >/dev/null
+run schedule 0 "$bin/briefos-schedule" --log-level debug --now 2025-10-01T12:55:00Z --json
+check "schedule queued alice's brief" grep -q '"user_id":"aaaaaaaa-0000-4000-8000-000000000001"' "$out/schedule.out"
+run generate 0 "$bin/briefos-generate" --log-level debug --drain --json \
+  --llm-url "$llm/slow/1500" --llm-model stub-1
+check "generate: the analysis came from the LLM" grep -q '"llm":"ok"' "$out/generate.out"
+check "generate: the key was sent (as a Bearer token)" grep -q "\"authorization\": \"Bearer $llm_key\"" "$tmp/llm.log"
+check "ps saw briefos-generate while it ran" grep -q 'briefos-generate' "$out/ps.txt"
+
+# (Variables are set around run, never as "VAR=x run": for a shell function
+# POSIX leaves it open whether such an assignment is exported.)
+BRIEFOS_SMTP_PASSWORD="$smtp_wrong"
+run email-wrong-password 1 \
+  "$bin/briefos-email" --log-level debug --drain --json --transport "$transport" $mailopts
+BRIEFOS_SMTP_PASSWORD="$smtp_pw"
+check "a wrong SMTP password is refused by the server" grep -q 'BRIEFOS_SMTP_PASSWORD' "$out/email-wrong-password.err"
+check "nothing was delivered without AUTH" test "$(find "$tmp/smtp" -name 'msg-*.eml' | wc -l)" -eq 0
+q "UPDATE queue_jobs SET scheduled_for = now() WHERE status = 'pending'" >/dev/null  # the backoff, without waiting
+run email 0 "$bin/briefos-email" --log-level debug --drain --json --transport "$transport" $mailopts
+check "email: delivered over SMTP" test "$(find "$tmp/smtp" -name 'msg-*.eml' | wc -l)" -eq 1
+check "email: the server saw the AUTH login" grep -q "\"auth_login\": \"$smtp_user\"" "$tmp/smtp"/msg-1.json
+
+# The LLM key from a file; the LLM unreachable, then failing with HTTP 500.
+printf '%s\n' "$file_key" >"$tmp/llm.key"
+BRIEFOS_LLM_API_KEY=""
+run generate-llm-unreachable 0 "$bin/briefos-generate" --log-level debug --json \
+  --user alice@example.com --date 2025-10-02 --llm-url http://127.0.0.1:1 --llm-model stub-1 \
+  --llm-api-key-file "$tmp/llm.key" --llm-timeout 2
+check "generate: the unreachable LLM is recorded" test "$(q "SELECT llm_status FROM daily_briefs
+  WHERE brief_date = '2025-10-02'")" = failed
+run generate-llm-500 0 "$bin/briefos-generate" --log-level debug --json \
+  --user alice@example.com --date 2025-10-03 --llm-url "$llm/500" --llm-model stub-1 \
+  --llm-api-key-file "$tmp/llm.key"
+BRIEFOS_LLM_API_KEY="$llm_key"
+check "generate: the key from the file was sent" grep -q "\"authorization\": \"Bearer $file_key\"" "$tmp/llm.log"
+check "generate: the HTTP 500 is recorded" test "$(q "SELECT metadata->>'llm_error' LIKE '%HTTP 500%'
+  FROM daily_briefs WHERE brief_date = '2025-10-03'")" = t
+# A server that quotes the credential it refused in its error message.
+run generate-llm-echo401 0 "$bin/briefos-generate" --log-level debug --json \
+  --user alice@example.com --date 2025-10-04 --llm-url "$llm/echo401" --llm-model stub-1
+check "generate: the 401 is recorded" test "$(q "SELECT metadata->>'llm_error' LIKE '%HTTP 401%'
+  FROM daily_briefs WHERE brief_date = '2025-10-04'")" = t
+run email-maildir 0 "$bin/briefos-email" --drain --json --transport "maildir:$tmp/Maildir" $mailopts
+check "email: three messages in the Maildir" test "$(find "$tmp/Maildir/new" -type f | wc -l)" -eq 3
+for report in emails briefs queue "user alice@example.com" health; do
+  # shellcheck disable=SC2086
+  run "stats-$(echo "$report" | cut -d' ' -f1)" 0 "$bin/briefos-stats" --log-level debug --tz UTC --json $report
+done
+
+# --- every program with a wrong database password, and with no server ------------
+for p in migrate schedule generate email stats; do
+  case $p in
+    migrate) args="status" ;;
+    generate) args="--drain" ;;
+    email) args="--drain --transport $transport" ;;
+    stats) args="queue" ;;
+    *) args="" ;;
+  esac
+  # shellcheck disable=SC2086
+  BRIEFOS_DATABASE_URL="$bad_url"
+  run "$p-bad-password-url" 3 "$bin/briefos-$p" $args
+  check "$p: the failure says why" grep -q 'password authentication failed' "$out/$p-bad-password-url.err"
+  # shellcheck disable=SC2086
+  BRIEFOS_DATABASE_URL="$bad_conninfo"
+  run "$p-bad-password-conninfo" 3 "$bin/briefos-$p" --log-format json $args
+  # shellcheck disable=SC2086
+  BRIEFOS_DATABASE_URL="$gone_url"
+  run "$p-no-server" 3 "$bin/briefos-$p" $args
+  BRIEFOS_DATABASE_URL="$app_url"
+done
+# The password given on the command line instead (what an operator might do):
+# it is in this process's argv by the operator's choice, but must not be
+# echoed into any output.
+set +e
+"$bin/briefos-stats" --database-url "$bad_url" queue >"$out/stats-flag.out" 2>"$out/stats-flag.err"
+set -e
+
+# --- everything the runs left behind ---------------------------------------------------
+pg_dump --data-only "$admin" >"$out/pg_dump.sql"
+q "SELECT id, status, result, error_message, errors FROM queue_jobs ORDER BY id" >"$out/queue_jobs.txt"
+q "SELECT id, llm_status, generation_error, metadata FROM daily_briefs ORDER BY id" >"$out/daily_briefs.txt"
+q "SELECT id, status, error_message FROM emails ORDER BY id" >"$out/emails.txt"
+q "SELECT id, status, error_message FROM email_recipients ORDER BY id" >"$out/email_recipients.txt"
+q "SELECT event_type, event_data FROM email_tracking_events ORDER BY id" >"$out/events.txt"
+cp -r "$tmp/Maildir" "$out/Maildir"
+mkdir -p "$out/smtp"
+cp "$tmp/smtp"/msg-* "$out/smtp/"
+check "the dumps hold the recorded failures (the search below is not vacuous)" \
+  sh -c "grep -q 'check the user and BRIEFOS_SMTP_PASSWORD' '$out/queue_jobs.txt' \
+         && grep -q 'HTTP 500' '$out/daily_briefs.txt' && grep -q 'llm_error' '$out/pg_dump.sql'"
+check "the key a server quoted back is masked where it is recorded" \
+  grep -q 'invalid credential: Bearer \[redacted\]' "$out/queue_jobs.txt"
+check "the process table was sampled many times" test "$(grep -c 'briefos-' "$out/ps.txt")" -gt 10
+
+# leaks DIR: list the files under DIR holding any secret.
+leaks() {
+  for n in $needles; do
+    grep -rlF -e "$n" "$1" 2>/dev/null || true
+  done | sort -u
+}
+mkdir -p "$tmp/control"
+printf 'x %s y\n' "$(b64 '\0%s\0%s' "$smtp_user" "$smtp_pw")" >"$tmp/control/plain"
+printf 'postgresql://briefos_app:%s@h/db\n' "$db_pw" >"$tmp/control/url"
+check "the search finds secrets where they are (control)" test "$(leaks "$tmp/control" | wc -l)" -eq 2
+leaks "$out" >"$tmp/leaks"
+if [ -s "$tmp/leaks" ]; then
+  not_ok "no output holds a secret"
+  while read -r f; do
+    echo "  | $f:"
+    for n in $needles; do grep -nF -e "$n" "$f" | head -3 | sed 's/^/  |   /'; done
+  done <"$tmp/leaks"
+else
+  ok "no output holds a secret ($(find "$out" -type f | wc -l) files searched)"
+fi
+
+finish
