@@ -150,7 +150,7 @@ void duration_mode(Fields& in) {
       if (left >= secs) printed += std::to_string(left / secs) + unit;
       left %= secs;
     }
-    if (printed.empty()) printed = "0";
+    if (printed.empty()) printed.push_back('0');  // (not = "0": g++ 12 -Wrestrict false positive)
     if (d->count() / 86400 <= 100000000LL) {
       const auto again = schedule::parse_duration(printed);
       FUZZ_CHECK(again && *again == *d, text + " -> " + printed);

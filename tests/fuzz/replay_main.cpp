@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -45,11 +45,13 @@ int main(int argc, char** argv) {
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
       std::ifstream in(f, std::ios::binary);
-      const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      if (!in.good() && !in.eof()) {
+      std::ostringstream buffer;
+      buffer << in.rdbuf();
+      if (!in) {
         std::fprintf(stderr, "replay: error: could not read \"%s\"\n", f.c_str());
         return 1;
       }
+      const std::string bytes = buffer.str();
       std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.filename().c_str(), bytes.size());
       LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
       ++total;
