@@ -25,6 +25,7 @@
 #include "briefos/stats.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/render.hpp"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -108,21 +109,9 @@ std::string one_line(const std::string& s, std::size_t max) {
   return out + "…";
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// The HTML report escapes user text with the renderer's escaper (one
+// definition of what HTML-safe means in the project).
+using render::html_escape;
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
