@@ -64,6 +64,14 @@ kill_loop() {
     "$@" --database-url "$url" --drain --concurrency 2 --lease 5 -q >>"$tmp/kill.out" 2>>"$tmp/kill.err" &
     _pid=$!
     if [ "$kills" -lt "$min_kills" ]; then
+      # Every other kill first waits (bounded) until this worker holds jobs,
+      # so that some kills surely land mid-job however slow the start-up is
+      # (an ASan build takes about 2 s before its first claim); the others
+      # land anywhere, start-up included.
+      if [ $((kills % 2)) -eq 0 ]; then
+        poll_until 30 sql_true "$url" \
+          "SELECT count(*) > 0 FROM queue_jobs WHERE status = 'processing' AND locked_by LIKE '%:$_pid:%'" || true
+      fi
       # Shorter delays when few jobs are left, so that the kills are not
       # over before the jobs are.
       if [ "$_left" -lt $(( (min_kills - kills) * 60 )) ]; then _d=$(rand_ms 20 150); else _d=$(rand_ms 50 450); fi
