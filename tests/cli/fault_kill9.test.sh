@@ -45,6 +45,12 @@ check "undisturbed email: exit 0, $jobs delivered" \
 rand_ms() { echo $(($1 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % ($2 - $1 + 1))); }
 left() { sql "SELECT count(*) FROM queue_jobs WHERE job_type = '$1' AND status IN ('pending', 'processing')"; }
 
+# holding_or_gone PID: the worker PID holds a job, or has exited.
+holding_or_gone() {
+  ! kill -0 "$1" 2>/dev/null \
+    || sql_true "$url" "SELECT count(*) > 0 FROM queue_jobs WHERE status = 'processing' AND locked_by LIKE '%:$1:%'"
+}
+
 # kill_loop TYPE PROGRAM ARGS...: start PROGRAM --drain, kill -9 it after a
 # random delay, restart at once; at least $min_kills kills, then until the
 # queue of TYPE is drained (waiting out the leases of the dead). Sets kills,
@@ -68,9 +74,10 @@ kill_loop() {
       # so that some kills surely land mid-job however slow the start-up is
       # (an ASan build takes about 2 s before its first claim); the others
       # land anywhere, start-up included.
-      if [ $((kills % 2)) -eq 0 ]; then
-        poll_until 30 sql_true "$url" \
-          "SELECT count(*) > 0 FROM queue_jobs WHERE status = 'processing' AND locked_by LIKE '%:$_pid:%'" || true
+      # (Only while enough jobs are left for the remaining kills, and never
+      # longer than the worker lives: one that found nothing to claim exits.)
+      if [ $((kills % 2)) -eq 0 ] && [ "$_left" -ge $(( (min_kills - kills) * 60 )) ]; then
+        poll_until 10 holding_or_gone "$_pid" || true
       fi
       # Shorter delays when few jobs are left, so that the kills are not
       # over before the jobs are.
