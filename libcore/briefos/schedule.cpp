@@ -25,6 +25,7 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <mutex>
@@ -244,6 +245,59 @@ RunPlan plan_runs(const Rule& rule,
   }
   plan.next_run_at = run;
   return plan;
+}
+
+std::optional<std::vector<ZoneWindow>> zone_windows(std::string_view zone, Instant after, Instant upto) {
+  const date::time_zone* tz = find_zone(zone);
+  if (tz == nullptr) return std::nullopt;
+  std::vector<ZoneWindow> out;
+  if (upto <= after) return out;
+  const std::int64_t after_s = after.time_since_epoch().count();
+  const std::int64_t upto_s = upto.time_since_epoch().count();
+  constexpr std::int64_t day_s = 86400;
+  // One nominal date either side: a gap can move a run past midnight, and
+  // an overlap at midnight can put a date's first runs before the previous
+  // date's last ones.
+  const Days last = date_of(tz, upto) + days(1);
+  for (Days d = date_of(tz, after) - days(1); d <= last; d += days(1)) {
+    const std::int64_t midnight = seconds(d.time_since_epoch()).count();  // local, as if UTC
+    const int weekday = static_cast<int>(std::chrono::weekday{d}.c_encoding());
+    std::int64_t t = 0;
+    while (t < day_s) {
+      // resolve() uses the offset of `first` for local time t; that offset
+      // holds until `first` ends, up to the end of the gap or of the overlap
+      // that follows: the end plus the larger of the two offsets.
+      const date::sys_info cur = tz->get_info(date::local_seconds{seconds(midnight + t)}).first;
+      const std::int64_t off = cur.offset.count();
+      const std::int64_t end_s = cur.end.time_since_epoch().count();
+      std::int64_t next = day_s;
+      if (end_s < midnight - off + 2 * day_s) {
+        const std::int64_t after_off = tz->get_info(cur.end).offset.count();
+        next = std::min(next, end_s + std::max(off, after_off) - midnight);
+      }
+      const std::int64_t base = midnight - off;
+      std::int64_t lo = std::max(t, after_s - base + 1);
+      const std::int64_t hi = std::min(next, upto_s - base + 1);
+      // Split where the run's local date changes (a run moved past midnight).
+      while (lo < hi) {
+        const Days run_date = date_of(tz, Instant{seconds(base + lo)});
+        std::int64_t split = hi;
+        if (date_of(tz, Instant{seconds(base + hi - 1)}) != run_date) {
+          std::int64_t a = lo;      // date_of(base + a) == run_date
+          std::int64_t b = hi - 1;  // date_of(base + b) != run_date
+          while (b - a > 1) {
+            const std::int64_t m = a + (b - a) / 2;
+            (date_of(tz, Instant{seconds(base + m)}) == run_date ? a : b) = m;
+          }
+          split = b;
+        }
+        out.push_back({d, weekday, static_cast<int>(lo), static_cast<int>(split), base, run_date});
+        lo = split;
+      }
+      t = next;
+    }
+  }
+  return out;
 }
 
 Engagement engagement(std::optional<int> days_since_last_login,

@@ -5,6 +5,7 @@
 // system time-zone database. See schedule.cpp for the policy.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +95,25 @@ RunPlan plan_runs(const Rule& rule,
                   Instant now,
                   std::chrono::seconds lookahead,
                   std::chrono::seconds catch_up);
+
+// The runs of one zone inside the UTC window (after, upto], as ranges of
+// local wall-clock time, so that a sweep can find due users with an index
+// on (timezone, time_of_day) instead of computing every user's next run.
+// A preference at local time t (whole seconds after midnight, from <= t <
+// to) on the nominal local date `date` runs at the instant base + t, on
+// the local date `run_date` (different from `date` only when a gap moved
+// the run past midnight). Gaps and overlaps follow resolve_local(): each
+// window has one UTC offset, and a day has several windows only where the
+// offset in effect changes. Nullopt for a zone the tz database lacks.
+struct ZoneWindow {
+  Days date;
+  int weekday = 0;  // of `date`, 0 = Sunday (what a weekly rule compares)
+  int from = 0;     // seconds after local midnight, inclusive
+  int to = 0;       // exclusive, at most 86400
+  std::int64_t base = 0;  // run instant of t = base + t, Unix seconds
+  Days run_date;
+};
+std::optional<std::vector<ZoneWindow>> zone_windows(std::string_view zone, Instant after, Instant upto);
 
 // Engagement backoff (reference 4.5): whether to brief a user who last
 // logged in `days_since_last_login` days ago (nullopt: never recorded) and

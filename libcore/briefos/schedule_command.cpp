@@ -3,11 +3,16 @@
 // briefos-schedule: queue each user's daily brief at the right moment in
 // the user's own zone. The policy an operator can rely on:
 //
-// - A sweep reads only preferences whose stored next run is due (within
-//   now + --lookahead) and those with no next run yet (new or edited, which
-//   it computes first), in batches, inside ONE transaction that holds the
-//   sweep lock: jobs and the advanced next runs commit together or not at
-//   all, and a second sweep started meanwhile waits, then finds nothing due.
+// - A sweep covers a window of UTC time, from where the previous sweep
+//   stopped (schedule_state) to now + --lookahead, and queues every run of
+//   every active preference inside it, found zone by zone as ranges of
+//   local time (schedule::zone_windows) through an index: its cost follows
+//   the number of due users, not the number of users. Preferences edited
+//   since the previous sweep are also checked one by one, so a brief set
+//   for 09:00 at 08:55 still runs when the 08:45 sweep had already covered
+//   09:00. All of it happens inside ONE transaction that holds the sweep
+//   lock: the jobs and the new state commit together or not at all, and a
+//   second sweep started meanwhile waits, then finds nothing due.
 // - Each run becomes one generate_daily_brief job, claimable --lead-time
 //   before the user's time, with dedup key brief-<user>-<local date>. An
 //   active job with that key, or a completed brief for that date, makes it
@@ -44,9 +49,16 @@ using std::chrono::seconds;
 
 constexpr int max_backfill_days = 366;
 constexpr long long max_listed_invalid = 20;
-// A sweep that gave this many preferences their first next run vacuums the
-// table afterwards (see store::vacuum_preferences).
-constexpr long long vacuum_after_unscheduled = 100000;
+// Windows per statement: bounds the rows one statement returns.
+constexpr std::size_t windows_per_statement = 64;
+// Edits are looked for from this long before the previous sweep: a
+// transaction that stamped updated_at before that sweep's snapshot and
+// committed after it was invisible to it. Re-finding an edit is harmless
+// (the dedup key), missing one costs the user a day.
+constexpr std::int64_t edit_margin_s = 3600;
+// Missed runs (older than the catch-up window) are counted over at most
+// this long before it, so that a sweep after a month's outage is not slow.
+constexpr std::int64_t missed_counted_s = 7 * 86400;
 
 struct Options {
   std::string now;
@@ -131,7 +143,7 @@ Plan check(const Options& o) {
 
 struct Counts {
   long long considered = 0;
-  long long unscheduled = 0;  // new or edited preferences given a next run
+  long long edited = 0;       // preferences edited since the previous sweep
   long long due = 0;          // runs inside the window
   long long invalid = 0;
   long long missed = 0;
@@ -163,93 +175,146 @@ schedule::Preference preference_of(const store::PreferenceRow& row) {
   return p;
 }
 
-// New and edited preferences: compute their next run from the later of
-// their last edit and now - catch-up. Rows that cannot be scheduled stay
-// NULL (and are reported again by every sweep until fixed).
-void schedule_unscheduled(pqxx::work& tx, const Options& o, const Plan& p, Instant now,
-                          Counts& c, Reporter& rep, store::EnqueueResult& result,
-                          long long& became_due) {
-  std::string after;
-  const Instant horizon = now + p.lookahead;
-  for (;;) {
-    const auto rows = store::fetch_unscheduled(tx, after, o.batch_size, now.time_since_epoch().count(),
-                                               p.catch_up.count());
-    if (rows.empty()) break;
-    after = rows.back().id;
-    std::vector<store::NextRun> advance;
-    advance.reserve(rows.size());
-    for (const auto& row : rows) {
-      ++c.unscheduled;
-      std::string why;
-      const auto rule = schedule::compile(preference_of(row), &why);
-      if (!rule) {
-        rep.invalid(c, row.user_id, why);
-        continue;
-      }
-      const Instant next = schedule::first_run_at_or_after(*rule, Instant{seconds(row.at)});
-      if (next <= horizon) ++became_due;
-      advance.push_back({row.id, next.time_since_epoch().count(), row.version});
+// A job for one run, with engagement backoff applied when asked for.
+void add_job(std::vector<store::BriefJob>& jobs, const Options& o, const Plan& p, Instant now,
+             Counts& c, const std::string& user_id, const std::string& zone, std::string run_date,
+             std::int64_t run, const std::optional<std::int64_t>& last_visit,
+             const std::optional<std::int64_t>& last_brief) {
+  ++c.due;
+  std::optional<int> reengagement;
+  bool hold_email = false;
+  if (o.engagement_backoff) {
+    const auto days = [&](const std::optional<std::int64_t>& t) -> std::optional<int> {
+      if (!t) return std::nullopt;
+      return schedule::days_between(Instant{seconds(*t)}, now);
+    };
+    const auto e = schedule::engagement(days(last_visit), days(last_brief));
+    // Backoff withholds the email, never the brief: the user still finds
+    // it in the app (the original suppressed generation too, its defect 12).
+    if (!e.should_send) {
+      ++c.backoff;
+      hold_email = true;
+      spdlog::debug("user {}: engagement backoff, brief without email: {}", user_id, e.reason);
     }
-    store::enqueue_and_advance(tx, {}, advance, false, result);
-    if (static_cast<int>(rows.size()) < o.batch_size) break;
+    if (e.is_reengagement) reengagement = e.days_since_last_login;
+  }
+  jobs.push_back({user_id, std::move(run_date), zone, run - p.lead_time.count(), reengagement, hold_email});
+}
+
+void flush_jobs(pqxx::work& tx, const Options& o, std::vector<store::BriefJob>& jobs,
+                store::EnqueueResult& result, bool force = false) {
+  if (jobs.empty() || (!force && static_cast<int>(jobs.size()) < o.batch_size)) return;
+  store::enqueue_jobs(tx, jobs, false, result);
+  jobs.clear();
+}
+
+// The windows of every zone for runs in (after, upto].
+std::vector<store::Window> windows_of(const std::vector<std::string>& zones, Instant after, Instant upto) {
+  std::vector<store::Window> out;
+  for (const auto& zone : zones) {
+    const auto ws = schedule::zone_windows(zone, after, upto);
+    if (!ws) continue;
+    for (const auto& w : *ws) {
+      out.push_back({zone, w.weekday, w.from, w.to, w.base, schedule::format_date(w.run_date)});
+    }
+  }
+  return out;
+}
+
+template <typename F>
+void by_chunks(const std::vector<store::Window>& windows, F&& f) {
+  for (std::size_t i = 0; i < windows.size(); i += windows_per_statement) {
+    const auto end = std::min(windows.size(), i + windows_per_statement);
+    f(std::vector<store::Window>(windows.begin() + static_cast<std::ptrdiff_t>(i),
+                                 windows.begin() + static_cast<std::ptrdiff_t>(end)));
   }
 }
 
-void sweep_due(pqxx::work& tx, const Options& o, const Plan& p, Instant now, Counts& c,
-               Reporter& rep, store::EnqueueResult& result) {
-  const Instant horizon = now + p.lookahead;
-  std::optional<store::DueCursor> cursor;
-  for (;;) {
-    const auto rows = store::fetch_due(tx, horizon.time_since_epoch().count(), cursor,
-                                       o.batch_size, o.engagement_backoff);
-    if (rows.empty()) break;
-    cursor = store::DueCursor{rows.back().at, rows.back().id};
-    std::vector<store::BriefJob> jobs;
-    std::vector<store::NextRun> advance;
-    jobs.reserve(rows.size());
-    advance.reserve(rows.size());
-    for (const auto& row : rows) {
-      ++c.considered;
-      std::string why;
-      const auto rule = schedule::compile(preference_of(row), &why);
-      if (!rule) {
-        // Leave it for the unscheduled pass, which reports it each sweep.
-        rep.invalid(c, row.user_id, why);
-        advance.push_back({row.id, std::nullopt, row.version});
-        continue;
-      }
-      const auto plan =
-          schedule::plan_runs(*rule, Instant{seconds(row.at)}, now, p.lookahead, p.catch_up);
-      c.missed += plan.missed;
-      advance.push_back({row.id, plan.next_run_at.time_since_epoch().count(), row.version});
-      if (plan.runs.empty()) continue;
-      c.due += static_cast<long long>(plan.runs.size());
-      std::optional<int> reengagement;
-      bool hold_email = false;
-      if (o.engagement_backoff) {
-        const auto days = [&](const std::optional<std::int64_t>& t) -> std::optional<int> {
-          if (!t) return std::nullopt;
-          return schedule::days_between(Instant{seconds(*t)}, now);
-        };
-        const auto e = schedule::engagement(days(row.last_visit), days(row.last_brief));
-        // Backoff withholds the email, never the brief: the user still finds
-        // it in the app (the original suppressed generation too, its defect 12).
-        if (!e.should_send) {
-          c.backoff += static_cast<long long>(plan.runs.size());
-          hold_email = true;
-          spdlog::debug("user {}: engagement backoff, brief without email: {}", row.user_id, e.reason);
-        }
-        if (e.is_reengagement) reengagement = e.days_since_last_login;
-      }
-      for (const Instant run : plan.runs) {
-        jobs.push_back({row.user_id, schedule::format_date(schedule::local_date(*rule, run)),
-                        row.timezone, (run - p.lead_time).time_since_epoch().count(),
-                        reengagement, hold_email});
-      }
+// The zones in use, and every active preference that cannot be scheduled
+// (a zone the tz database lacks, 24:00), reported each sweep until fixed.
+std::vector<std::string> usable_zones(pqxx::work& tx, Counts& c, Reporter& rep) {
+  std::vector<std::string> good;
+  std::vector<std::string> bad;
+  std::vector<std::string> at_2400;
+  for (const auto& z : store::active_zones(tx)) {
+    if (!schedule::zone_exists(z.zone)) {
+      bad.push_back(z.zone);
+      continue;
     }
-    store::enqueue_and_advance(tx, jobs, advance, false, result);
-    if (static_cast<int>(rows.size()) < o.batch_size) break;
+    good.push_back(z.zone);
+    if (z.has_2400) at_2400.push_back(z.zone);
   }
+  const auto invalid = store::invalid_preferences(tx, bad, at_2400, static_cast<int>(max_listed_invalid));
+  for (const auto& row : invalid.rows) {
+    std::string why;
+    if (!schedule::compile(preference_of(row), &why)) rep.invalid(c, row.user_id, why);
+  }
+  c.invalid = invalid.count;
+  c.considered += invalid.count;
+  return good;
+}
+
+void sweep(pqxx::work& tx, const Options& o, const Plan& p, Instant now,
+           const std::optional<store::SweepState>& state, Counts& c, Reporter& rep,
+           store::EnqueueResult& result) {
+  const std::int64_t now_s = now.time_since_epoch().count();
+  const std::int64_t known_s = state ? state->swept_at : now_s;  // see store::enqueue_windows
+  const Instant horizon = now + p.lookahead;
+  const Instant oldest = now - p.catch_up;  // runs at or after it are queued
+  Instant start = oldest - seconds(1);      // windows are (start, horizon]
+  if (state && Instant{seconds(state->swept_to)} > start) start = Instant{seconds(state->swept_to)};
+  const auto zones = usable_zones(tx, c, rep);
+  std::vector<store::BriefJob> jobs;
+
+  if (horizon > start) {
+    by_chunks(windows_of(zones, start, horizon), [&](const std::vector<store::Window>& chunk) {
+      if (!o.engagement_backoff) {
+        const long long due = store::enqueue_windows(tx, chunk, known_s, p.lead_time.count(), result);
+        c.due += due;
+        c.considered += due;
+        return;
+      }
+      for (const auto& r : store::fetch_window_runs(tx, chunk, known_s, true)) {
+        ++c.considered;
+        add_job(jobs, o, p, now, c, r.user_id, r.timezone, r.run_date, r.run, r.last_visit, r.last_brief);
+        flush_jobs(tx, o, jobs, result);
+      }
+    });
+  }
+
+  if (state && Instant{seconds(state->swept_to)} < oldest - seconds(1)) {
+    const Instant from = std::max(Instant{seconds(state->swept_to)},
+                                  oldest - seconds(1) - seconds(missed_counted_s));
+    by_chunks(windows_of(zones, from, oldest - seconds(1)), [&](const std::vector<store::Window>& chunk) {
+      c.missed += store::count_window_runs(tx, chunk, known_s);
+    });
+  }
+
+  // Edited since the previous sweep: their runs in the part of the window
+  // that earlier sweeps already covered (the rest was just queued above).
+  if (state) {
+    const Instant upto = std::min(start, horizon);
+    std::optional<store::EditCursor> cursor;
+    for (;;) {
+      const auto rows = store::fetch_edited(tx, state->swept_at - edit_margin_s, now.time_since_epoch().count(),
+                                            p.catch_up.count(), cursor, o.batch_size, o.engagement_backoff);
+      for (const auto& row : rows) {
+        ++c.considered;
+        ++c.edited;
+        const auto rule = schedule::compile(preference_of(row), nullptr);
+        if (!rule) continue;  // reported by usable_zones
+        for (Instant run = schedule::first_run_at_or_after(*rule, Instant{seconds(row.at)}); run <= upto;
+             run = schedule::next_run_after(*rule, run)) {
+          add_job(jobs, o, p, now, c, row.user_id, row.timezone,
+                  schedule::format_date(schedule::local_date(*rule, run)), run.time_since_epoch().count(),
+                  row.last_visit, row.last_brief);
+        }
+        flush_jobs(tx, o, jobs, result);
+      }
+      if (static_cast<int>(rows.size()) < o.batch_size) break;
+    }
+  }
+  flush_jobs(tx, o, jobs, result, true);
 }
 
 void backfill_rows(pqxx::work& tx, const std::vector<store::PreferenceRow>& rows,
@@ -275,7 +340,7 @@ void backfill_rows(pqxx::work& tx, const std::vector<store::PreferenceRow>& rows
     }
   }
   if (o.force) c.cancelled += store::cancel_briefs(tx, cancels, "Cancelled: regenerate requested");
-  store::enqueue_and_advance(tx, jobs, {}, o.force, result);
+  store::enqueue_jobs(tx, jobs, o.force, result);
 }
 
 void backfill(pqxx::work& tx, const Options& o, const Plan& p, Instant now, Counts& c,
@@ -337,7 +402,7 @@ void print_summary(cli::Context& ctx, const Options& o, const Plan& p, Instant n
   e << ctx.tool_name << ": " << (o.dry_run ? "dry run, nothing committed: " : "")
     << (p.backfill ? "backfill" : "sweep") << " as of "
     << schedule::format_instant(now) << ": considered " << c.considered;
-  if (c.unscheduled > 0) e << " (" << c.unscheduled << " new or edited)";
+  if (c.edited > 0) e << " (" << c.edited << " new or edited)";
   e << ", due " << c.due << ", " << (o.dry_run ? "would queue " : "queued ")
     << r.queued.size() << ", already queued " << r.already_queued << ", already generated "
     << r.already_generated;
@@ -370,10 +435,9 @@ void run_transaction(pqxx::connection& cx, const Options& o, const Plan& p, Inst
     // The clock is read after the lock: a sweep that waited starts from
     // where the previous one ended.
     now = p.now ? *p.now : Instant{seconds(store::now(tx))};
-    long long became_due = 0;
-    schedule_unscheduled(tx, o, p, now, c, rep, result, became_due);
-    sweep_due(tx, o, p, now, c, rep, result);
-    c.considered += c.unscheduled - became_due;
+    const auto state = store::read_state(tx);
+    sweep(tx, o, p, now, state, c, rep, result);
+    store::write_state(tx, {(now + p.lookahead).time_since_epoch().count(), now.time_since_epoch().count()});
   }
   rep.finish(c);
   const std::int64_t db_now = store::now(tx);
@@ -397,10 +461,6 @@ int run(cli::Context& ctx, const Options& o) {
   // Printed only after the commit: every job id on stdout exists.
   print_jobs(ctx, o, result);
   print_summary(ctx, o, p, now, c, result);
-  if (!o.dry_run && c.unscheduled >= vacuum_after_unscheduled) {
-    spdlog::info("vacuuming user_brief_preferences after scheduling {} preferences", c.unscheduled);
-    store::vacuum_preferences(*cx);
-  }
   return c.invalid > 0 ? exit_failure : exit_ok;
 }
 

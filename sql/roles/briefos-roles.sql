@@ -7,9 +7,9 @@
 --   briefos_migrate   owns every table, view, sequence, type and function of
 --                     the schema and may create objects in it: it runs the
 --                     migrations (and the advisory lock every role may take).
---   briefos_schedule  reads preferences, users and briefs; writes only the
---                     next_run_at of a preference; queues and cancels
---                     generate_daily_brief jobs.
+--   briefos_schedule  reads preferences, users and briefs; never writes a
+--                     preference; keeps its own schedule_state row; queues
+--                     and cancels generate_daily_brief jobs.
 --   briefos_generate  reads the source data (users, projects, tasks, notes,
 --                     phases, calendar links); writes briefs, project briefs,
 --                     the brief's email and recipient rows; claims, completes
@@ -21,11 +21,8 @@
 --   briefos_stats     SELECT on the tables its reports read, nothing else.
 --
 -- LISTEN/NOTIFY and advisory locks (the queue's wake-up, the sweep and
--- migration locks) need no privilege. Two things a non-owner cannot do, and
--- that briefos copes without: briefos-schedule's VACUUM of
--- user_brief_preferences after a very large first sweep is skipped with a
--- warning (autovacuum does the same work), and nothing but briefos_migrate
--- can change the schema.
+-- migration locks) need no privilege. Nothing but briefos_migrate can change
+-- the schema.
 --
 -- Apply it as a superuser (or a role with CREATEROLE that may change the
 -- objects' owner) in the briefos database, after `briefos-migrate up`, and
@@ -142,7 +139,8 @@ BEGIN
 
     -- briefos-schedule (db/schedule_store.cpp)
     EXECUTE format('GRANT SELECT ON %1$I.users, %1$I.daily_briefs TO briefos_schedule', s);
-    EXECUTE format('GRANT SELECT, UPDATE (next_run_at) ON %I.user_brief_preferences TO briefos_schedule', s);
+    EXECUTE format('GRANT SELECT ON %I.user_brief_preferences TO briefos_schedule', s);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I.schedule_state TO briefos_schedule', s);
     EXECUTE format('GRANT SELECT, INSERT,'
                    ' UPDATE (status, error_message, completed_at, locked_by, locked_until, updated_at)'
                    ' ON %I.queue_jobs TO briefos_schedule', s);

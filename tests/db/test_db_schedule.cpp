@@ -3,7 +3,7 @@
 // separate process (as cron would), and the queue is checked with SQL.
 #include "fixture.hpp"
 
-#include <briefos/db/schedule_store.hpp>
+#include <briefos/schedule.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -118,9 +118,8 @@ TEST_CASE("schedule sweep queues a due brief with the queue conventions") {
   CHECK(row[0][7].as<std::string>() == "2026-01-15T13:58:00");
   // The summary goes to stderr, never to stdout.
   CHECK(r.err.find("queued 1") != std::string::npos);
-  // The next run moved to tomorrow; the others got theirs.
-  CHECK(db.scalar("SELECT next_run_at AT TIME ZONE 'UTC' FROM user_brief_preferences p JOIN users u"
-                  " ON u.id = p.user_id WHERE u.email = 'ny@example.com'") == "2026-01-16 14:00:00");
+  // The sweep recorded how far it got: now + the 20 min lookahead.
+  CHECK(db.scalar("SELECT swept_to AT TIME ZONE 'UTC' FROM schedule_state") == "2026-01-15 14:10:00");
   // Kiritimati (+14): 09:00 on Jan 16 local is 19:00Z on Jan 15.
   r = schedule(db, "--now 2026-01-15T18:50:00Z --json");
   REQUIRE(r.lines.size() == 1);
@@ -137,9 +136,9 @@ TEST_CASE("schedule two runs queue each brief once") {
   CHECK(r.status == 0);
   CHECK(r.lines.empty());
   CHECK(count(db, "SELECT count(*) FROM queue_jobs") == 1);
-  // Even when the next run is forgotten (as after an edit), the dedup key
-  // keeps it to one active job.
-  db.exec("UPDATE user_brief_preferences SET next_run_at = NULL");
+  // Even when the run is looked at again (an edit since the last sweep),
+  // the dedup key keeps it to one active job.
+  db.exec("UPDATE user_brief_preferences SET email_daily_brief = true");
   r = schedule(db, "--now 2026-01-15T08:50:00Z --json");
   CHECK(r.lines.empty());
   CHECK(r.err.find("already queued 1") != std::string::npos);
@@ -148,8 +147,8 @@ TEST_CASE("schedule two runs queue each brief once") {
   db.exec("UPDATE queue_jobs SET status = 'completed', completed_at = now()");
   db.exec("INSERT INTO daily_briefs (user_id, brief_date, generation_status) VALUES ('" + id
           + "', '2026-01-15', 'completed')");
-  db.exec("UPDATE user_brief_preferences SET next_run_at = NULL");
-  r = schedule(db, "--now 2026-01-15T09:10:00Z --json");
+  db.exec("UPDATE user_brief_preferences SET email_daily_brief = false");
+  r = schedule(db, "--now 2026-01-15T08:55:00Z --json");
   CHECK(r.lines.empty());
   CHECK(r.err.find("already generated 1") != std::string::npos);
   CHECK(count(db, "SELECT count(*) FROM queue_jobs") == 1);
@@ -206,10 +205,10 @@ TEST_CASE("schedule catch-up window queues recent misses and skips older ones") 
   add_user(db, "six@example.com", "daily", "06:00", "UTC", "NULL", "2026-01-15T04:00:00Z");
   add_user(db, "eight@example.com", "daily", "08:00", "UTC", "NULL", "2026-01-15T04:00:00Z");
   add_user(db, "nine@example.com", "daily", "09:30", "UTC", "NULL", "2026-01-15T04:00:00Z");
-  // A sweep at 05:00 finds nothing due and records the next runs.
+  // A sweep at 05:00 finds nothing due and records how far it got.
   Run r = schedule(db, "--now 2026-01-15T05:00:00Z --json");
   CHECK(r.lines.empty());
-  CHECK(count(db, "SELECT count(*) FROM user_brief_preferences WHERE next_run_at IS NOT NULL") == 3);
+  CHECK(db.scalar("SELECT swept_to AT TIME ZONE 'UTC' FROM schedule_state") == "2026-01-15 05:20:00");
   // The scheduler is down until 10:00; catch-up is 2 h.
   r = schedule(db, "--now 2026-01-15T10:00:00Z --catch-up 2h --json");
   CHECK(r.status == 0);
@@ -217,8 +216,7 @@ TEST_CASE("schedule catch-up window queues recent misses and skips older ones") 
   for (const auto& l : r.lines) queued.insert(l["scheduled_for"].get<std::string>());
   CHECK(queued == std::set<std::string>{"2026-01-15T07:58:00Z", "2026-01-15T09:28:00Z"});
   CHECK(r.err.find("missed beyond catch-up 1") != std::string::npos);
-  CHECK(count(db, "SELECT count(*) FROM user_brief_preferences"
-                  " WHERE (next_run_at AT TIME ZONE 'UTC')::date = '2026-01-16'") == 3);
+  CHECK(db.scalar("SELECT swept_to AT TIME ZONE 'UTC' FROM schedule_state") == "2026-01-15 10:20:00");
   // After a three-day outage with a 2 h window nothing stale is sent.
   r = schedule(db, "--now 2026-01-19T05:00:00Z --json");
   CHECK(r.lines.empty());
@@ -233,8 +231,10 @@ TEST_CASE("schedule DST gap in the database run") {
   // 02:30 does not exist on 2026-03-08: it runs at 03:30 EDT = 07:30Z.
   CHECK(r.lines[0]["scheduled_for"] == "2026-03-08T07:28:00Z");
   CHECK(r.lines[0]["brief_date"] == "2026-03-08");
-  CHECK(db.scalar("SELECT next_run_at AT TIME ZONE 'UTC' FROM user_brief_preferences")
-        == "2026-03-09 06:30:00");
+  // The next day's 02:30 exists (EDT): 06:30Z, once.
+  r = schedule(db, "--now 2026-03-09T06:15:00Z --json");
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0]["scheduled_for"] == "2026-03-09T06:28:00Z");
 }
 
 TEST_CASE("schedule invalid preferences are reported and skipped") {
@@ -250,7 +250,6 @@ TEST_CASE("schedule invalid preferences are reported and skipped") {
   CHECK(r.err.find("invalid preference 1") != std::string::npos);
   // Never scheduled in UTC instead.
   CHECK(count(db, "SELECT count(*) FROM queue_jobs WHERE user_id = '" + bad + "'") == 0);
-  CHECK(db.scalar("SELECT next_run_at FROM user_brief_preferences WHERE user_id = '" + bad + "'").empty());
   // Fixing the zone makes it schedulable at the next sweep.
   db.exec("UPDATE user_brief_preferences SET timezone = 'Europe/Paris' WHERE user_id = '" + bad + "'");
   r = schedule(db, "--now 2026-01-15T07:45:00Z --json");
@@ -260,17 +259,83 @@ TEST_CASE("schedule invalid preferences are reported and skipped") {
   CHECK(r.lines[0]["scheduled_for"] == "2026-01-15T07:58:00Z");
 }
 
-TEST_CASE("schedule edits reset the next run and bookkeeping keeps updated_at") {
+TEST_CASE("schedule never writes preferences and catches edits behind the window") {
   TestDb db;
-  add_user(db, "e@example.com", "daily", "09:00", "UTC");
-  schedule(db, "--now 2026-01-15T05:00:00Z");
-  CHECK(db.scalar("SELECT updated_at AT TIME ZONE 'UTC' FROM user_brief_preferences") == "2026-01-01 00:00:00");
-  CHECK_FALSE(db.scalar("SELECT next_run_at FROM user_brief_preferences").empty());
+  add_user(db, "e@example.com", "daily", "11:00", "UTC");
+  const std::string before = db.scalar("SELECT xmin::text || updated_at::text FROM user_brief_preferences");
+  Run r = schedule(db, "--now 2026-01-15T09:45:00Z --json");
+  CHECK(r.lines.empty());
+  CHECK(db.scalar("SELECT xmin::text || updated_at::text FROM user_brief_preferences") == before);
+  // At 09:50 the user moves the brief to 10:00, which the 09:45 sweep had
+  // already covered (up to 10:05) with the old time. The 10:00 sweep
+  // covers 10:05 to 10:20 and still queues it, from the edit.
+  db.exec("ALTER TABLE user_brief_preferences DISABLE TRIGGER user_brief_preferences_touch_updated_at");
+  db.exec("UPDATE user_brief_preferences SET time_of_day = '10:00', updated_at = '2026-01-15T09:50:00Z'");
+  db.exec("ALTER TABLE user_brief_preferences ENABLE TRIGGER user_brief_preferences_touch_updated_at");
+  r = schedule(db, "--now 2026-01-15T10:00:00Z --json");
+  CHECK(r.status == 0);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0]["scheduled_for"] == "2026-01-15T09:58:00Z");
+  CHECK(r.err.find("(1 new or edited)") != std::string::npos);
+  // An edit to a time already past today waits for tomorrow.
+  db.exec("ALTER TABLE user_brief_preferences DISABLE TRIGGER user_brief_preferences_touch_updated_at");
+  db.exec("UPDATE user_brief_preferences SET time_of_day = '08:00', updated_at = '2026-01-15T10:05:00Z'");
+  db.exec("ALTER TABLE user_brief_preferences ENABLE TRIGGER user_brief_preferences_touch_updated_at");
+  r = schedule(db, "--now 2026-01-15T10:15:00Z --json");
+  CHECK(r.lines.empty());
+  CHECK(count(db, "SELECT count(*) FROM queue_jobs") == 1);
+  // A plain edit through the trigger stamps updated_at.
   db.exec("UPDATE user_brief_preferences SET email_daily_brief = true");
-  CHECK_FALSE(db.scalar("SELECT next_run_at FROM user_brief_preferences").empty());
-  db.exec("UPDATE user_brief_preferences SET time_of_day = '10:00'");
-  CHECK(db.scalar("SELECT next_run_at FROM user_brief_preferences").empty());
-  CHECK(db.scalar("SELECT updated_at > '2026-01-02' FROM user_brief_preferences") == "t");
+  CHECK(db.scalar("SELECT updated_at > '2026-01-16' FROM user_brief_preferences") == "t");
+}
+
+TEST_CASE("schedule sweeps every 30 minutes for two days queue each run once") {
+  namespace s = briefos::schedule;
+  TestDb db;
+  const std::vector<std::string> zones = {"UTC", "America/New_York", "Europe/Berlin", "Asia/Kathmandu",
+                                          "Pacific/Kiritimati", "Australia/Lord_Howe", "America/St_Johns"};
+  const std::vector<std::string> times = {"00:00:00", "02:30:00", "09:00:00", "12:07:00", "23:45:00"};
+  struct User {
+    std::string id;
+    std::string zone;
+    s::TimeOfDay time;
+  };
+  std::vector<User> users;
+  for (const auto& z : zones) {
+    for (const auto& t : times) {
+      const std::string id = add_user(db, "u" + std::to_string(users.size()) + "@example.com", "daily", t, z);
+      users.push_back({id, z, *s::parse_time_of_day(t)});
+    }
+  }
+  // Across New York's spring-forward night (2026-03-08).
+  const s::Instant first = *s::parse_instant("2026-03-07T12:00:00Z");
+  std::set<std::string> got;
+  for (int i = 0; i <= 96; ++i) {
+    const s::Instant now = first + std::chrono::minutes(30 * i);
+    const Run r = schedule(db, "--now " + s::format_instant(now) + " --json");
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    for (const auto& l : r.lines) {
+      const std::string key = l["user_id"].get<std::string>() + " " + l["brief_date"].get<std::string>() + " "
+                              + l["scheduled_for"].get<std::string>();
+      CHECK_MESSAGE(got.insert(key).second, key);
+    }
+  }
+  // Every run in [first - 2h catch-up, last + 20 min lookahead], once.
+  const s::Instant from = first - std::chrono::hours(2);
+  const s::Instant upto = first + std::chrono::minutes(30 * 96 + 20);
+  std::set<std::string> want;
+  for (const auto& u : users) {
+    const s::Days d0 = *s::local_date(u.zone, from) - std::chrono::days(1);
+    for (s::Days d = d0; d <= d0 + std::chrono::days(5); d += std::chrono::days(1)) {
+      const s::Instant run = *s::resolve_local(u.zone, d, u.time);
+      if (run < from || run > upto) continue;
+      want.insert(u.id + " " + s::format_date(*s::local_date(u.zone, run)) + " "
+                  + s::format_instant(run - std::chrono::minutes(2)));
+    }
+  }
+  CHECK(want.size() > 60);
+  CHECK(got == want);
+  CHECK(count(db, "SELECT count(*) FROM queue_jobs") == static_cast<long long>(want.size()));
 }
 
 TEST_CASE("schedule backfill and force") {
@@ -369,31 +434,6 @@ TEST_CASE("schedule waits for the sweep lock and gives up with exit 4") {
   CHECK(count(db, "SELECT count(*) FROM queue_jobs") == 1);
 }
 
-TEST_CASE("schedule does not overwrite a preference edited during the sweep") {
-  TestDb db;
-  add_user(db, "v@example.com", "daily", "09:00", "UTC");
-  const std::string id = db.scalar("SELECT id FROM user_brief_preferences");
-  const std::string seen = db.scalar("SELECT updated_at::text FROM user_brief_preferences");
-  namespace store = briefos::db::schedule_store;
-  {
-    // The row as a sweep read it, then edited by someone else: not written.
-    pqxx::work tx{db.cx()};
-    store::EnqueueResult res;
-    store::enqueue_and_advance(tx, {}, {{id, 1768467600, "2025-12-31 00:00:00+00"}}, false, res);
-    CHECK(res.advanced == 0);
-    tx.commit();
-  }
-  CHECK(db.scalar("SELECT next_run_at FROM user_brief_preferences").empty());
-  {
-    pqxx::work tx{db.cx()};
-    store::EnqueueResult res;
-    store::enqueue_and_advance(tx, {}, {{id, 1768467600, seen}}, false, res);
-    CHECK(res.advanced == 1);
-    tx.commit();
-  }
-  CHECK(db.scalar("SELECT next_run_at AT TIME ZONE 'UTC' FROM user_brief_preferences") == "2026-01-15 09:00:00");
-}
-
 TEST_CASE("schedule dry run changes nothing") {
   TestDb db;
   add_user(db, "d@example.com", "daily", "09:00", "UTC");
@@ -403,7 +443,7 @@ TEST_CASE("schedule dry run changes nothing") {
   CHECK(r.lines[0]["job_id"].is_null());
   CHECK(r.err.find("would queue 1") != std::string::npos);
   CHECK(count(db, "SELECT count(*) FROM queue_jobs") == 0);
-  CHECK(db.scalar("SELECT next_run_at FROM user_brief_preferences").empty());
+  CHECK(count(db, "SELECT count(*) FROM schedule_state") == 0);
 }
 
 TEST_SUITE_END();

@@ -300,6 +300,66 @@ TEST_CASE("schedule America/Santiago midnight transitions") {
   CHECK(s::format_instant(s::next_run_after(late, run)) == "2026-04-06T03:30:00Z");
 }
 
+// zone_windows() against the one-run-at-a-time computation: for every
+// nominal date near the window and every minute of it (plus the last second
+// of the day), a window must contain t exactly when resolve_local() puts
+// the run inside (after, upto], with the same instant and run date, and no
+// two windows of a date may overlap.
+static void check_windows(const char* zone, const char* after_text, const char* upto_text) {
+  CAPTURE(zone);
+  CAPTURE(after_text);
+  CAPTURE(upto_text);
+  const s::Instant after = at(after_text);
+  const s::Instant upto = at(upto_text);
+  const auto windows = s::zone_windows(zone, after, upto);
+  REQUIRE(windows.has_value());
+  const s::Days first = *s::local_date(zone, after) - std::chrono::days(2);
+  const s::Days last = *s::local_date(zone, upto) + std::chrono::days(2);
+  long long runs = 0;
+  for (s::Days d = first; d <= last; d += std::chrono::days(1)) {
+    for (int t = 0; t < 86400; t += (t == 86340 ? 59 : 60)) {
+      const s::Instant run = *s::resolve_local(zone, d, {t / 3600, t / 60 % 60, t % 60});
+      const bool inside = after < run && run <= upto;
+      int found = 0;
+      for (const auto& w : *windows) {
+        if (w.date != d || t < w.from || t >= w.to) continue;
+        ++found;
+        CHECK(w.base + t == run.time_since_epoch().count());
+        CHECK(w.run_date == *s::local_date(zone, run));
+        CHECK(w.weekday == static_cast<int>(std::chrono::weekday{d}.c_encoding()));
+      }
+      CAPTURE(s::format_date(d));
+      CAPTURE(t);
+      CHECK(found == (inside ? 1 : 0));
+      runs += inside ? 1 : 0;
+    }
+  }
+  CHECK(runs > 0);
+}
+
+TEST_CASE("schedule zone_windows agree with resolve_local across DST and date lines") {
+  check_windows("UTC", "2026-01-15T08:45:00Z", "2026-01-15T09:05:00Z");
+  check_windows("UTC", "2026-01-14T23:50:00Z", "2026-01-15T00:10:00Z");
+  check_windows("America/New_York", "2026-03-07T12:00:00Z", "2026-03-09T12:00:00Z");
+  check_windows("America/New_York", "2026-03-08T06:45:00Z", "2026-03-08T07:45:00Z");
+  check_windows("America/New_York", "2026-10-31T12:00:00Z", "2026-11-02T12:00:00Z");
+  check_windows("America/New_York", "2026-11-01T05:15:00Z", "2026-11-01T06:45:00Z");
+  check_windows("Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-30T12:00:00Z");
+  check_windows("Europe/Berlin", "2026-10-24T12:00:00Z", "2026-10-26T12:00:00Z");
+  check_windows("Australia/Lord_Howe", "2026-04-04T00:00:00Z", "2026-04-06T00:00:00Z");
+  check_windows("Australia/Lord_Howe", "2026-10-03T00:00:00Z", "2026-10-05T00:00:00Z");
+  check_windows("Asia/Kathmandu", "2026-01-15T03:00:00Z", "2026-01-15T03:20:00Z");
+  check_windows("Pacific/Apia", "2011-12-29T00:00:00Z", "2012-01-01T00:00:00Z");
+  check_windows("Pacific/Kiritimati", "2026-01-15T09:40:00Z", "2026-01-15T10:20:00Z");
+  check_windows("America/Santiago", "2026-04-04T12:00:00Z", "2026-04-06T12:00:00Z");
+  check_windows("America/Santiago", "2026-09-05T12:00:00Z", "2026-09-07T12:00:00Z");
+  check_windows("America/Santiago", "2026-04-05T02:00:00Z", "2026-04-05T04:00:00Z");
+  // A week-long window (the longest catch-up) and an empty one.
+  check_windows("Europe/Berlin", "2026-03-25T00:00:00Z", "2026-04-01T00:00:00Z");
+  CHECK(s::zone_windows("UTC", at("2026-01-15T09:00:00Z"), at("2026-01-15T09:00:00Z"))->empty());
+  CHECK_FALSE(s::zone_windows("Mars/Olympus_Mons", at("2026-01-15T09:00:00Z"), at("2026-01-15T10:00:00Z")));
+}
+
 TEST_CASE("schedule plan_runs lookahead catch-up and missed runs") {
   const auto r = rule(pref("daily", "09:00:00", "UTC"));
   const auto now = at("2026-01-15T08:45:00Z");

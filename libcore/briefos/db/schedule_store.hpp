@@ -23,12 +23,9 @@ struct PreferenceRow {
   std::optional<int> day_of_week;
   std::string time_of_day;  // HH:MM:SS
   std::string timezone;
-  // The stored next run (due rows) or the instant to search from (rows with
-  // no next run yet: the later of the last edit and now - catch-up).
+  // Edited rows: the instant to search runs from (the later of the edit
+  // and now - catch-up, never after now). Others: 0.
   std::int64_t at = 0;
-  // updated_at as read (text, exact to the microsecond): next_run_at is
-  // only written back if it is unchanged, i.e. nobody edited the row since.
-  std::string version;
   // Engagement inputs, read only when asked for.
   std::optional<std::int64_t> last_visit;
   std::optional<std::int64_t> last_brief;
@@ -42,32 +39,47 @@ std::int64_t now(pqxx::transaction_base& tx);
 // lock. False if another sweep held it all that time.
 bool lock_sweep(pqxx::dbtransaction& tx, std::chrono::seconds timeout);
 
-// Up to `limit` active preferences with no next run and id > `after_id`
-// (empty: from the start), in id order.
-std::vector<PreferenceRow> fetch_unscheduled(pqxx::transaction_base& tx,
-                                             const std::string& after_id,
-                                             int limit,
-                                             std::int64_t now,
-                                             std::int64_t catch_up_s);
-
-// Up to `limit` active preferences with next_run_at <= `horizon`, after
-// (next_run_at, id) = `after` (nullopt: from the start), in that order.
-// With `engagement`, also the user's last visit and last brief.
-struct DueCursor {
-  std::int64_t at = 0;
-  std::string id;
+// How far committed sweeps got (schedule_state); nullopt before the first.
+struct SweepState {
+  std::int64_t swept_to = 0;  // end of the last window: runs up to here are done
+  std::int64_t swept_at = 0;  // the last sweep's now
 };
-std::vector<PreferenceRow> fetch_due(pqxx::transaction_base& tx,
-                                     std::int64_t horizon,
-                                     const std::optional<DueCursor>& after,
-                                     int limit,
-                                     bool engagement);
+std::optional<SweepState> read_state(pqxx::transaction_base& tx);
+// Move the state forward (never back: a replay with an earlier --now
+// leaves it as it is).
+void write_state(pqxx::transaction_base& tx, const SweepState& state);
 
-// Set next_run_at of preferences (by id); nullopt stores NULL.
-struct NextRun {
-  std::string id;
-  std::optional<std::int64_t> at;
-  std::string version;  // PreferenceRow::version
+// The time zones of active preferences, each once, in order (a skip scan
+// of user_brief_preferences_due_idx: one probe per zone), and whether any
+// preference in that zone has time_of_day 24:00, which PostgreSQL's time
+// type accepts and a schedule cannot.
+struct ZoneUse {
+  std::string zone;
+  bool has_2400 = false;
+};
+std::vector<ZoneUse> active_zones(pqxx::transaction_base& tx);
+
+// Active preferences in `bad_zones`, or at 24:00 in `zones_2400`: how many,
+// and the first `limit` of them by user id (at = 0).
+struct InvalidRows {
+  long long count = 0;
+  std::vector<PreferenceRow> rows;
+};
+InvalidRows invalid_preferences(pqxx::transaction_base& tx,
+                                const std::vector<std::string>& bad_zones,
+                                const std::vector<std::string>& zones_2400,
+                                int limit);
+
+// A range of local wall-clock time in one zone (schedule::ZoneWindow with
+// its zone): preferences with from <= time_of_day < to (and, when weekly,
+// day_of_week = weekday) run at base + time_of_day on run_date.
+struct Window {
+  std::string zone;
+  int weekday = 0;
+  int from = 0;
+  int to = 0;
+  std::int64_t base = 0;
+  std::string run_date;  // YYYY-MM-DD
 };
 
 // A generate_daily_brief job to queue.
@@ -91,19 +103,63 @@ struct EnqueueResult {
   std::vector<QueuedJob> queued;
   long long already_queued = 0;     // an active job had the dedup key
   long long already_generated = 0;  // a completed brief exists for that date
-  long long advanced = 0;           // preferences whose next_run_at was set
 };
+
+// In ONE statement, the server side of a sweep: every active preference
+// that runs inside `windows` becomes a job claimable `lead_s` before its
+// run (the same rules as enqueue_jobs). Runs before both the preference's
+// last edit and `known` (the previous sweep's now, or this one's on the
+// first sweep) do not count. Returns how many runs were due.
+long long enqueue_windows(pqxx::dbtransaction& tx,
+                          const std::vector<Window>& windows,
+                          std::int64_t known,
+                          std::int64_t lead_s,
+                          EnqueueResult& out);
+
+// The runs inside `windows` as rows, for engagement backoff (decided in
+// C++, schedule::engagement, not in SQL): what a BriefJob needs, plus the
+// user's last visit and last e-mailed brief when `engagement`.
+struct DueRun {
+  std::string user_id;
+  std::string timezone;
+  std::string run_date;
+  std::int64_t run = 0;
+  std::optional<std::int64_t> last_visit;
+  std::optional<std::int64_t> last_brief;
+};
+std::vector<DueRun> fetch_window_runs(pqxx::transaction_base& tx,
+                                      const std::vector<Window>& windows,
+                                      std::int64_t known,
+                                      bool engagement);
+
+// How many runs fall inside `windows` (the missed ones, for the summary).
+long long count_window_runs(pqxx::transaction_base& tx, const std::vector<Window>& windows,
+                            std::int64_t known);
+
+// Active preferences edited after `since` (the previous sweep, less a
+// margin), up to `limit` after the keyset `after` ((updated_at, id), empty:
+// from the start), with `at` = where to search their runs from. `cursor`
+// is set to the last row's keyset.
+struct EditCursor {
+  std::string updated_at;  // text, exact to the microsecond
+  std::string id;
+};
+std::vector<PreferenceRow> fetch_edited(pqxx::transaction_base& tx,
+                                        std::int64_t since,
+                                        std::int64_t now,
+                                        std::int64_t catch_up_s,
+                                        std::optional<EditCursor>& cursor,
+                                        int limit,
+                                        bool engagement);
 
 // In one statement: insert `jobs` (dedup key brief-<user>-<date>; an
 // active duplicate is a no-op, and unless `regenerate`, so is a date whose
-// brief is already completed), and set next_run_at for `advance` (each
-// only if the row's updated_at still equals its version).
-// Appends the new jobs to `out.queued` and adds to its counters.
-void enqueue_and_advance(pqxx::transaction_base& tx,
-                         const std::vector<BriefJob>& jobs,
-                         const std::vector<NextRun>& advance,
-                         bool regenerate,
-                         EnqueueResult& out);
+// brief is already completed). Appends the new jobs to `out.queued` and
+// adds to its counters.
+void enqueue_jobs(pqxx::transaction_base& tx,
+                  const std::vector<BriefJob>& jobs,
+                  bool regenerate,
+                  EnqueueResult& out);
 
 // Cancel active generate_daily_brief jobs for each (user, date) pair, in
 // one statement; returns how many were cancelled.
@@ -129,11 +185,5 @@ std::vector<PreferenceRow> fetch_active(pqxx::transaction_base& tx,
 
 // Wake long-running workers (once per sweep, when a queued job is due).
 void notify_jobs(pqxx::transaction_base& tx);
-
-// VACUUM (ANALYZE) user_brief_preferences, outside any transaction. After
-// a sweep rewrote most of the table (the first one after a bulk import),
-// the dead index entries it left would slow every later sweep until
-// autovacuum came by. Not being the table's owner is only a warning.
-void vacuum_preferences(pqxx::connection& cx);
 
 }  // namespace briefos::db::schedule_store
