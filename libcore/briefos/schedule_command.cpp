@@ -34,7 +34,6 @@
 #include "briefos/error.hpp"
 #include "briefos/schedule.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -378,12 +377,17 @@ void print_jobs(cli::Context& ctx, const Options& o, const store::EnqueueResult&
   for (const auto& q : result.queued) {
     const std::string sched = schedule::format_instant(Instant{seconds(q.scheduled_for)});
     if (o.json) {
-      nlohmann::ordered_json j;
-      j["job_id"] = o.dry_run ? nlohmann::ordered_json() : nlohmann::ordered_json(q.id);
-      j["user_id"] = text_of(q.user_id);
-      j["brief_date"] = text_of(q.brief_date);
-      j["scheduled_for"] = sched;
-      line = j.dump();
+      // Written by hand: a 100,000-job sweep printed through a JSON object
+      // per line spent a fifth of its CPU here. Every value is digits, a
+      // UUID, a date or an instant from this program or PostgreSQL's uuid
+      // output, so nothing needs escaping.
+      line = "{\"job_id\":";
+      line += o.dry_run ? std::string("null") : std::to_string(q.id);
+      line += ",\"user_id\":\"";
+      line.append(q.user_id.data(), q.user_id.size());
+      line += "\",\"brief_date\":\"";
+      line.append(q.brief_date.data(), q.brief_date.size());
+      line += "\",\"scheduled_for\":\"" + sched + "\"}";
     } else {
       std::string id = o.dry_run ? "-" : std::to_string(q.id);
       id.resize(std::max<std::size_t>(id.size(), 9), ' ');
