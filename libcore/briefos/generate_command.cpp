@@ -260,41 +260,11 @@ public:
     if (!src) throw queue::PermanentError("user " + spec.user_id + " does not exist");
     m.source = std::move(*src);
     m.load_ms = ms_since(t0);
-    t0 = SteadyClock::now();
-    try {
-      m.built = brief::build(m.source.projects, spec.brief_date, m.source.timezone, now, m_settings,
-                             m_faults);
-    } catch (const UsageError& e) {
-      throw queue::PermanentError(e.what());
-    }
-    for (const auto& f : m.built.failures) {
-      spdlog::warn("user {}: project \"{}\" ({}) left out of the {} brief: {}", spec.user_id,
-                   f.project_name, f.project_id, spec.brief_date, f.error);
-    }
-    m.build_ms = ms_since(t0);
-    if (call_llm && m_llm && !m.built.projects.empty()) {
+    build(m, now);
+    if (call_llm && wants_llm(m)) {
       t0 = SteadyClock::now();
-      llm::Request req;
-      if (spec.is_reengagement && spec.days_since_last_login > 0) {
-        llm::ReengagementInput in;
-        in.days_since_last_login = spec.days_since_last_login;
-        in.last_visit = m.source.user.user.last_visit;
-        in.projects = &m.source.projects;
-        req = llm::reengagement_request(m.built, spec.brief_date, m.source.timezone, in);
-      } else {
-        req = llm::analysis_request(m.built, spec.brief_date, m.source.timezone);
-      }
-      const http::LlmResult r = m_llm->complete(std::move(req));
+      take_llm(m, m_llm->complete(llm_request(m)));
       m.llm_ms = ms_since(t0);
-      if (r.ok) {
-        m.analysis = r.content;
-        m.llm_status = "ok";
-      } else {
-        m.llm_status = "failed";
-        m.llm_error = r.error;
-        spdlog::warn("user {}: LLM analysis of the {} brief failed after {} attempt(s): {}",
-                     spec.user_id, spec.brief_date, r.attempts, r.error);
-      }
     }
     return m;
   }
@@ -307,106 +277,343 @@ public:
     try {
       spec = parse_spec(job.metadata, job.user_id);
       Made m = make(cx, spec, true);
-      const auto& user = m.source.user;
-      db::brief_store::StoreInput in;
-      in.user_id = spec.user_id;
-      in.brief_date = spec.brief_date;
-      in.timezone = m.source.timezone;
-      in.built = &m.built;
-      in.llm_analysis = m.analysis;
-      in.llm_status = m.llm_status;
-      in.started_at = started;
-      const bool reengage = spec.is_reengagement && spec.days_since_last_login > 0;
-      const std::string subject = reengage ? brief::reengagement_subject(spec.days_since_last_login)
-                                           : brief::daily_subject(spec.brief_date);
-      json failures = json::array();
-      for (const auto& f : m.built.failures) {
-        failures.push_back({{"project_id", f.project_id}, {"name", f.project_name}, {"error", f.error}});
-      }
-      in.metadata = {{"queue_job_id", job.id},
-                     {"generated_via", "briefos-generate"},
-                     {"timezone", m.source.timezone},
-                     {"is_reengagement", reengage},
-                     {"days_since_last_login", spec.days_since_last_login},
-                     {"email_subject", reengage ? json(subject) : json(nullptr)},
-                     {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
-                     {"failed_projects", failures},
-                     {"email_held_back", spec.hold_email}};
-      const bool opted_in = user.email_daily_brief && user.preferences_active;
-      if (opted_in && !spec.hold_email && (!m.built.is_empty || m_o.email_empty)) {
-        db::brief_store::StoreInput::Email e;
-        e.subject = subject;
-        e.from_email = m_o.email_from;
-        e.from_name = m_o.email_from_name;
-        e.to_email = user.user.email;
-        e.to_name = user.user.name;
-        e.is_reengagement = reengage;
-        e.force = spec.force;
-        in.email = e;
-      }
+      json failures;
+      const db::brief_store::StoreInput in = store_input(job, m, started, failures);
       const auto t_store = SteadyClock::now();
       json result;
       const auto stored = db::brief_store::store_and_complete(
           cx, job, in, [&](const db::brief_store::StoreResult& r) {
-            result = {{"brief_id", r.brief_id},
-                      {"user_id", spec.user_id},
-                      {"brief_date", spec.brief_date},
-                      {"timezone", m.source.timezone},
-                      {"email_id", r.email_id ? json(*r.email_id) : json(nullptr)},
-                      {"email_job_id", r.email_job_id ? json(*r.email_job_id) : json(nullptr)},
-                      {"email_action", r.email_action.empty()
-                                           ? (spec.hold_email ? json("held_back") : json(nullptr))
-                                           : json(r.email_action)},
-                      {"replaced", r.replaced},
-                      {"is_empty", m.built.is_empty},
-                      {"projects",
-                       {{"succeeded", m.built.succeeded},
-                        {"failed", m.built.failures.size()},
-                        {"skipped", m.built.skipped}}},
-                      {"failed_projects", failures},
-                      {"llm", m.llm_status},
-                      {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
-                      {"timing_ms",
-                       {{"load", round_ms(m.load_ms)},
-                        {"build", round_ms(m.build_ms)},
-                        {"llm", round_ms(m.llm_ms)},
-                        {"store", round_ms(ms_since(t_store))},
-                        {"total", round_ms(ms_since(t0))}}}};
+            result = result_json(m, r, failures, ms_since(t_store), ms_since(t0));
             return result;
           });
-      if (stored.email_action == "created") ++m_counters.emails;
-      (m.llm_status == "ok" ? m_counters.llm_ok
-                            : m.llm_status == "failed" ? m_counters.llm_failed : m_counters.llm_skipped)++;
-      m_counters.projects_failed += static_cast<long long>(m.built.failures.size());
-      if (m_o.notify_events) {
-        db::brief_store::notify_event(cx, {{"event", "brief_completed"},
-                                           {"user_id", spec.user_id},
-                                           {"brief_id", stored.brief_id},
-                                           {"brief_date", spec.brief_date},
-                                           {"job_id", job.id},
-                                           {"email_id", result["email_id"]}});
-      }
+      finished(cx, job, m, stored, result);
       return worker::Outcome::done(result, true);
     } catch (const queue::LeaseLost&) {
       throw;
     } catch (const std::exception& e) {
-      if (m_o.notify_events && cx.is_open()) {
-        const bool last = queue::is_permanent(e) || job.attempts >= job.max_attempts;
-        db::brief_store::notify_event(
-            cx, {{"event", "brief_failed"},
-                 {"user_id", spec.user_id.empty() ? json(job.user_id.value_or("")) : json(spec.user_id)},
-                 {"brief_date", spec.brief_date.empty() ? json(nullptr) : json(spec.brief_date)},
-                 {"job_id", job.id},
-                 {"final", last},
-                 {"error", db::redact(e.what())}});
-      }
+      notify_failed(cx, job, spec, e);
       throw;
     }
+  }
+
+  // A whole claimed batch: one set of load statements and one store
+  // transaction for all its briefs (db::brief_store::load_sources,
+  // store_and_complete_many). Failures stay per job: a job whose metadata, user, zone or
+  // build fails fails alone; when a batch statement fails (one user's data
+  // the database refuses, a lost lease, a deadlock) the batch is done again
+  // one job at a time, so that only the job at fault fails.
+  std::vector<worker::BatchItem> handle_batch(pqxx::connection& cx,
+                                              const std::vector<const queue::Job*>& jobs) {
+    // With an LLM a brief takes seconds, not milliseconds: the database is
+    // not the bottleneck, and one job at a time keeps each brief's commit
+    // as soon as its analysis arrives and the shutdown promise (finish the
+    // job in hand, give the rest back).
+    if (jobs.size() == 1 || m_llm) return one_by_one(cx, jobs);
+    const auto t_batch = SteadyClock::now();
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+    const std::size_t n = jobs.size();
+    std::vector<worker::BatchItem> items(n);
+    std::vector<JobSpec> specs(n);
+    const auto fail_job = [&](std::size_t k, std::exception_ptr error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        if (is_connection_lost(cx, e)) throw;
+        notify_failed(cx, *jobs[k], specs[k], e);
+      }
+      items[k].error = std::move(error);
+    };
+
+    // 1. Metadata.
+    std::vector<std::size_t> live;
+    for (std::size_t k = 0; k < n; ++k) {
+      try {
+        specs[k] = parse_spec(jobs[k]->metadata, jobs[k]->user_id);
+        live.push_back(k);
+      } catch (const std::exception&) {
+        fail_job(k, std::current_exception());
+      }
+    }
+    // 2. Load every brief's source in one set of statements.
+    std::vector<Made> made(n);
+    auto t0 = SteadyClock::now();
+    {
+      std::vector<db::brief_store::SourceRequest> requests;
+      for (std::size_t k : live) requests.push_back({specs[k].user_id, specs[k].timezone, specs[k].brief_date});
+      std::vector<db::brief_store::LoadedSource> loaded;
+      try {
+        loaded = db::brief_store::load_sources(cx, requests, now, static_cast<int>(m_settings.notes_limit));
+      } catch (const std::exception& e) {
+        if (is_connection_lost(cx, e)) throw;
+        spdlog::warn("loading a batch of {} briefs failed ({}); loading them one at a time", n,
+                     db::redact(e.what()));
+        return one_by_one(cx, jobs);
+      }
+      const double load_ms = ms_since(t0) / static_cast<double>(std::max<std::size_t>(1, live.size()));
+      std::vector<std::size_t> loaded_ok;
+      for (std::size_t j = 0; j < live.size(); ++j) {
+        const std::size_t k = live[j];
+        made[k].spec = specs[k];
+        made[k].load_ms = load_ms;
+        try {
+          if (!loaded[j].error.empty()) throw queue::PermanentError(loaded[j].error);
+          if (!loaded[j].source) throw queue::PermanentError("user " + specs[k].user_id + " does not exist");
+          made[k].source = std::move(*loaded[j].source);
+          t0 = SteadyClock::now();
+          build(made[k], now);
+          loaded_ok.push_back(k);
+        } catch (const std::exception&) {
+          fail_job(k, std::current_exception());
+        }
+      }
+      live = std::move(loaded_ok);
+    }
+    // 3. Store the batch and complete its jobs in one transaction.
+    if (live.empty()) return items;
+    std::vector<json> failures(n);
+    std::vector<db::brief_store::StoreInput> inputs;
+    inputs.reserve(live.size());
+    for (std::size_t k : live) inputs.push_back(store_input(*jobs[k], made[k], now, failures[k]));
+    std::vector<const db::brief_store::StoreInput*> input_ptrs;
+    std::vector<const queue::Job*> live_jobs;
+    for (std::size_t j = 0; j < live.size(); ++j) {
+      input_ptrs.push_back(&inputs[j]);
+      live_jobs.push_back(jobs[live[j]]);
+    }
+    // A job's total is its share of the batch's time.
+    const auto share = [&](double ms) { return ms / static_cast<double>(n); };
+    std::vector<json> results(n);
+    t0 = SteadyClock::now();
+    try {
+      const auto stored = db::brief_store::store_and_complete_many(
+          cx, live_jobs, input_ptrs, [&](std::size_t j, const db::brief_store::StoreResult& r) {
+            const std::size_t k = live[j];
+            results[k] = result_json(made[k], r, failures[k], ms_since(t0) / static_cast<double>(live.size()),
+                                     share(ms_since(t_batch)));
+            return results[k];
+          });
+      const double seconds = share(ms_since(t_batch)) / 1000.0;
+      for (std::size_t j = 0; j < live.size(); ++j) {
+        const std::size_t k = live[j];
+        finished(cx, *jobs[k], made[k], stored[j], results[k]);
+        items[k].outcome = worker::Outcome::done(results[k], true);
+        items[k].seconds = seconds;
+      }
+      return items;
+    } catch (const std::exception& e) {
+      if (is_connection_lost(cx, e)) throw;
+      spdlog::info("storing a batch of {} briefs failed ({}); storing them one at a time", live.size(),
+                   db::redact(e.what()));
+    }
+    // One transaction per brief: only the brief at fault fails.
+    const double before_ms = share(ms_since(t_batch));
+    for (std::size_t j = 0; j < live.size(); ++j) {
+      const std::size_t k = live[j];
+      const auto t_store = SteadyClock::now();
+      try {
+        const auto stored = db::brief_store::store_and_complete(
+            cx, *jobs[k], inputs[j], [&](const db::brief_store::StoreResult& r) {
+              results[k] = result_json(made[k], r, failures[k], ms_since(t_store), before_ms + ms_since(t_store));
+              return results[k];
+            });
+        finished(cx, *jobs[k], made[k], stored, results[k]);
+        items[k].outcome = worker::Outcome::done(results[k], true);
+      } catch (const std::exception& e) {
+        items[k].error = std::current_exception();
+        if (is_connection_lost(cx, e)) {
+          // The briefs stored so far are reported; this one and the rest
+          // end the slot (their leases expire and they are rescued).
+          for (std::size_t rest = j + 1; rest < live.size(); ++rest) items[live[rest]].error = items[k].error;
+          return items;
+        }
+        if (!dynamic_cast<const queue::LeaseLost*>(&e)) notify_failed(cx, *jobs[k], specs[k], e);
+      }
+      items[k].seconds = (before_ms + ms_since(t_store)) / 1000.0;
+    }
+    return items;
   }
 
   const Counters& counters() const { return m_counters; }
 
 private:
+  static bool is_connection_lost(const pqxx::connection& cx, const std::exception& e) {
+    return db::is_connection_lost(e) || !cx.is_open();
+  }
+
+  // Build the brief of `m.source` (a failing project is left out, logged).
+  void build(Made& m, brief::TimePoint now) {
+    const auto t0 = SteadyClock::now();
+    try {
+      m.built = brief::build(m.source.projects, m.spec.brief_date, m.source.timezone, now, m_settings,
+                             m_faults);
+    } catch (const UsageError& e) {
+      throw queue::PermanentError(e.what());
+    }
+    for (const auto& f : m.built.failures) {
+      spdlog::warn("user {}: project \"{}\" ({}) left out of the {} brief: {}", m.spec.user_id,
+                   f.project_name, f.project_id, m.spec.brief_date, f.error);
+    }
+    m.build_ms = ms_since(t0);
+  }
+
+  bool wants_llm(const Made& m) const { return m_llm && !m.built.projects.empty(); }
+
+  llm::Request llm_request(const Made& m) const {
+    const JobSpec& spec = m.spec;
+    if (spec.is_reengagement && spec.days_since_last_login > 0) {
+      llm::ReengagementInput in;
+      in.days_since_last_login = spec.days_since_last_login;
+      in.last_visit = m.source.user.user.last_visit;
+      in.projects = &m.source.projects;
+      return llm::reengagement_request(m.built, spec.brief_date, m.source.timezone, in);
+    }
+    return llm::analysis_request(m.built, spec.brief_date, m.source.timezone);
+  }
+
+  void take_llm(Made& m, const http::LlmResult& r) {
+    if (r.ok) {
+      m.analysis = r.content;
+      m.llm_status = "ok";
+    } else {
+      m.llm_status = "failed";
+      m.llm_error = r.error;
+      spdlog::warn("user {}: LLM analysis of the {} brief failed after {} attempt(s): {}",
+                   m.spec.user_id, m.spec.brief_date, r.attempts, r.error);
+    }
+  }
+
+  // What to store for `m`; `failures` receives the failed projects.
+  db::brief_store::StoreInput store_input(const queue::Job& job, const Made& m, brief::TimePoint started,
+                                          json& failures) const {
+    const JobSpec& spec = m.spec;
+    const auto& user = m.source.user;
+    db::brief_store::StoreInput in;
+    in.user_id = spec.user_id;
+    in.brief_date = spec.brief_date;
+    in.timezone = m.source.timezone;
+    in.built = &m.built;
+    in.llm_analysis = m.analysis;
+    in.llm_status = m.llm_status;
+    in.started_at = started;
+    const bool reengage = spec.is_reengagement && spec.days_since_last_login > 0;
+    const std::string subject = reengage ? brief::reengagement_subject(spec.days_since_last_login)
+                                         : brief::daily_subject(spec.brief_date);
+    failures = json::array();
+    for (const auto& f : m.built.failures) {
+      failures.push_back({{"project_id", f.project_id}, {"name", f.project_name}, {"error", f.error}});
+    }
+    in.metadata = {{"queue_job_id", job.id},
+                   {"generated_via", "briefos-generate"},
+                   {"timezone", m.source.timezone},
+                   {"is_reengagement", reengage},
+                   {"days_since_last_login", spec.days_since_last_login},
+                   {"email_subject", reengage ? json(subject) : json(nullptr)},
+                   {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
+                   {"failed_projects", failures},
+                   {"email_held_back", spec.hold_email}};
+    const bool opted_in = user.email_daily_brief && user.preferences_active;
+    if (opted_in && !spec.hold_email && (!m.built.is_empty || m_o.email_empty)) {
+      db::brief_store::StoreInput::Email e;
+      e.subject = subject;
+      e.from_email = m_o.email_from;
+      e.from_name = m_o.email_from_name;
+      e.to_email = user.user.email;
+      e.to_name = user.user.name;
+      e.is_reengagement = reengage;
+      e.force = spec.force;
+      in.email = e;
+    }
+    return in;
+  }
+
+  // The result recorded on the job (and printed by --json).
+  static json result_json(const Made& m, const db::brief_store::StoreResult& r, const json& failures,
+                          double store_ms, double total_ms) {
+    const JobSpec& spec = m.spec;
+    return {{"brief_id", r.brief_id},
+            {"user_id", spec.user_id},
+            {"brief_date", spec.brief_date},
+            {"timezone", m.source.timezone},
+            {"email_id", r.email_id ? json(*r.email_id) : json(nullptr)},
+            {"email_job_id", r.email_job_id ? json(*r.email_job_id) : json(nullptr)},
+            {"email_action", r.email_action.empty() ? (spec.hold_email ? json("held_back") : json(nullptr))
+                                                    : json(r.email_action)},
+            {"replaced", r.replaced},
+            {"is_empty", m.built.is_empty},
+            {"projects",
+             {{"succeeded", m.built.succeeded},
+              {"failed", m.built.failures.size()},
+              {"skipped", m.built.skipped}}},
+            {"failed_projects", failures},
+            {"llm", m.llm_status},
+            {"llm_error", m.llm_error.empty() ? json(nullptr) : json(m.llm_error)},
+            {"timing_ms",
+             {{"load", round_ms(m.load_ms)},
+              {"build", round_ms(m.build_ms)},
+              {"llm", round_ms(m.llm_ms)},
+              {"store", round_ms(store_ms)},
+              {"total", round_ms(total_ms)}}}};
+  }
+
+  // After the brief of `job` committed: count it, and NOTIFY with
+  // --notify-events.
+  void finished(pqxx::connection& cx, const queue::Job& job, const Made& m,
+                const db::brief_store::StoreResult& stored, const json& result) {
+    if (stored.email_action == "created") ++m_counters.emails;
+    (m.llm_status == "ok" ? m_counters.llm_ok
+                          : m.llm_status == "failed" ? m_counters.llm_failed : m_counters.llm_skipped)++;
+    m_counters.projects_failed += static_cast<long long>(m.built.failures.size());
+    if (m_o.notify_events) {
+      db::brief_store::notify_event(cx, {{"event", "brief_completed"},
+                                         {"user_id", m.spec.user_id},
+                                         {"brief_id", stored.brief_id},
+                                         {"brief_date", m.spec.brief_date},
+                                         {"job_id", job.id},
+                                         {"email_id", result["email_id"]}});
+    }
+  }
+
+  // With --notify-events, NOTIFY that `job` failed with `e`.
+  void notify_failed(pqxx::connection& cx, const queue::Job& job, const JobSpec& spec,
+                     const std::exception& e) {
+    if (!m_o.notify_events || !cx.is_open()) return;
+    const bool last = queue::is_permanent(e) || job.attempts >= job.max_attempts;
+    db::brief_store::notify_event(
+        cx, {{"event", "brief_failed"},
+             {"user_id", spec.user_id.empty() ? json(job.user_id.value_or("")) : json(spec.user_id)},
+             {"brief_date", spec.brief_date.empty() ? json(nullptr) : json(spec.brief_date)},
+             {"job_id", job.id},
+             {"final", last},
+             {"error", db::redact(e.what())}});
+  }
+
+  // Each job of `jobs` through handle(), in its own transactions.
+  std::vector<worker::BatchItem> one_by_one(pqxx::connection& cx, const std::vector<const queue::Job*>& jobs) {
+    std::vector<worker::BatchItem> items(jobs.size());
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+      if (k > 0 && cli::stop_requested()) {
+        // Shutdown: the rest of the batch is given back untouched.
+        for (std::size_t rest = k; rest < jobs.size(); ++rest) items[rest].not_started = true;
+        return items;
+      }
+      const auto t0 = SteadyClock::now();
+      try {
+        items[k].outcome = handle(cx, *jobs[k]);
+      } catch (const std::exception& e) {
+        items[k].error = std::current_exception();
+        if (is_connection_lost(cx, e)) {
+          // The jobs done so far are reported; this one and the rest end
+          // the slot.
+          for (std::size_t rest = k + 1; rest < jobs.size(); ++rest) items[rest].error = items[k].error;
+          return items;
+        }
+      }
+      items[k].seconds = ms_since(t0) / 1000.0;
+    }
+    return items;
+  }
+
   const Options& m_o;
   std::unordered_set<std::string> m_faults;
   brief::Settings m_settings;
@@ -585,8 +792,9 @@ int run(cli::Context& ctx, Options& o) {
     ctx.out.flush();
     progress.tick();
   };
-  const worker::Handler handler = [&gen](pqxx::connection& cx, const queue::Job& job) {
-    return gen.handle(cx, job);
+  const worker::BatchHandler handler = [&gen](pqxx::connection& cx,
+                                              const std::vector<const queue::Job*>& jobs) {
+    return gen.handle_batch(cx, jobs);
   };
   const worker::Totals t =
       worker::run(ctx.database_url, ctx.tool_name, {"generate_daily_brief"}, o.worker, handler, reporter);

@@ -7,7 +7,8 @@
 // transactions). A slot claims a batch in one statement, runs the handler on
 // each job, and records the plain completions of the batch in one statement
 // (handlers that write domain data complete their job inside their own
-// transaction instead). A separate heartbeat thread, with its own connection,
+// transaction instead). A batch handler gets the whole batch in one call
+// and returns one outcome (or exception) per job, recorded as above. A separate heartbeat thread, with its own connection,
 // extends the leases of every job in flight at a third of the lease, and in
 // long-running mode rescues expired leases of crashed workers; a listener
 // thread LISTENs on briefos_jobs and wakes idle slots, while the poll
@@ -61,13 +62,15 @@ private:
 };
 
 struct Shared {
-  Shared(const Options& o, const std::vector<std::string>& t, const Handler& h, const Reporter& r,
-         std::string u, std::string a)
-      : opts(o), types(t), handler(h), reporter(r), url(std::move(u)), app_name(std::move(a)) {}
+  Shared(const Options& o, const std::vector<std::string>& t, const Handler* h, const BatchHandler* b,
+         const Reporter& r, std::string u, std::string a)
+      : opts(o), types(t), handler(h), batch_handler(b), reporter(r), url(std::move(u)),
+        app_name(std::move(a)) {}
 
   const Options& opts;
   const std::vector<std::string>& types;
-  const Handler& handler;
+  const Handler* handler;             // one of these two is set
+  const BatchHandler* batch_handler;
   const Reporter& reporter;
   std::string url;
   std::string app_name;
@@ -180,37 +183,31 @@ void run_slot(Shared& s, int slot) {
       }
       std::vector<std::pair<long long, nlohmann::json>> to_complete;
       std::vector<std::pair<std::size_t, double>> to_complete_jobs;  // index into jobs
-      std::size_t i = 0;
-      for (; i < jobs.size(); ++i) {
-        const queue::Job& job = jobs[i];
-        if (s.should_stop() && !s.done.load()) break;
-        const auto t0 = std::chrono::steady_clock::now();
-        worker::Outcome outcome;
+      // Record and report what became of jobs[idx]: its outcome, or the
+      // exception its handling ended with.
+      const auto settle = [&](std::size_t idx, Outcome outcome, const std::exception_ptr& error,
+                              double secs) {
+        const queue::Job& job = jobs[idx];
         bool lost = false;
         bool conn_lost = false;
         std::string conn_error;
-        try {
-          if (std::find(s.types.begin(), s.types.end(), job.type) == s.types.end()) {
-            throw queue::PermanentError("no handler for job type \"" + job.type + "\" in "
-                                        + s.app_name);
-          }
-          queue::validate_claimed(job);
-          outcome = s.handler(*cx, job);
-        } catch (const queue::LeaseLost& e) {
-          lost = true;
-          outcome = Outcome::transient(e.what());
-        } catch (const std::exception& e) {
-          if (db::is_connection_lost(e) || !cx->is_open()) {
-            conn_lost = true;
-            conn_error = e.what();
-          } else if (queue::is_permanent(e)) {
-            outcome = Outcome::permanent(e.what());
-          } else {
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const queue::LeaseLost& e) {
+            lost = true;
             outcome = Outcome::transient(e.what());
+          } catch (const std::exception& e) {
+            if (db::is_connection_lost(e) || !cx->is_open()) {
+              conn_lost = true;
+              conn_error = e.what();
+            } else if (queue::is_permanent(e)) {
+              outcome = Outcome::permanent(e.what());
+            } else {
+              outcome = Outcome::transient(e.what());
+            }
           }
         }
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (conn_lost) {
           std::lock_guard lock(s.mu);
           s.lost_message = conn_error;
@@ -226,7 +223,7 @@ void run_slot(Shared& s, int slot) {
             report(s, job, "completed", outcome.result, "", secs);
           } else {
             to_complete.emplace_back(job.id, outcome.result);
-            to_complete_jobs.emplace_back(i, secs);
+            to_complete_jobs.emplace_back(idx, secs);
           }
         } else {
           pqxx::work tx{*cx};
@@ -246,6 +243,80 @@ void run_slot(Shared& s, int slot) {
         }
         std::lock_guard lock(s.mu);
         s.in_flight.erase({job.id, worker_id});
+      };
+      // The worker's own checks of a job, before any handler sees it.
+      const auto check = [&](const queue::Job& job) {
+        if (std::find(s.types.begin(), s.types.end(), job.type) == s.types.end()) {
+          throw queue::PermanentError("no handler for job type \"" + job.type + "\" in " + s.app_name);
+        }
+        queue::validate_claimed(job);
+      };
+      std::size_t i = 0;
+      std::vector<std::size_t> unstarted;  // given back untouched
+      if (s.batch_handler != nullptr) {
+        // The whole batch at once; once handed over it is finished, even
+        // on shutdown (its jobs are already done or being done).
+        if (!(s.should_stop() && !s.done.load())) {
+          const auto t0 = std::chrono::steady_clock::now();
+          std::vector<BatchItem> items(jobs.size());
+          std::vector<const queue::Job*> passed;
+          std::vector<std::size_t> passed_at;
+          for (std::size_t k = 0; k < jobs.size(); ++k) {
+            try {
+              check(jobs[k]);
+              passed.push_back(&jobs[k]);
+              passed_at.push_back(k);
+            } catch (const std::exception&) {
+              items[k].error = std::current_exception();
+            }
+          }
+          if (!passed.empty()) {
+            std::vector<BatchItem> got;
+            try {
+              got = (*s.batch_handler)(*cx, passed);
+              if (got.size() != passed.size()) {
+                throw std::logic_error("batch handler returned " + std::to_string(got.size())
+                                       + " results for " + std::to_string(passed.size()) + " jobs");
+              }
+            } catch (const std::exception&) {
+              const std::exception_ptr error = std::current_exception();
+              const double secs =
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+              got.assign(passed.size(), BatchItem{});
+              for (auto& item : got) {
+                item.error = error;
+                item.seconds = secs / static_cast<double>(passed.size());
+              }
+            }
+            for (std::size_t k = 0; k < passed.size(); ++k) items[passed_at[k]] = std::move(got[k]);
+          }
+          for (; i < jobs.size(); ++i) {
+            if (items[i].not_started) {
+              unstarted.push_back(i);
+              continue;
+            }
+            settle(i, std::move(items[i].outcome), items[i].error, items[i].seconds);
+          }
+        } else {
+          for (std::size_t k = 0; k < jobs.size(); ++k) unstarted.push_back(k);
+        }
+      } else {
+        for (; i < jobs.size(); ++i) {
+          const queue::Job& job = jobs[i];
+          if (s.should_stop() && !s.done.load()) break;
+          const auto t0 = std::chrono::steady_clock::now();
+          worker::Outcome outcome;
+          std::exception_ptr error;
+          try {
+            check(job);
+            outcome = (*s.handler)(*cx, job);
+          } catch (const std::exception&) {
+            error = std::current_exception();
+          }
+          settle(i, std::move(outcome), error,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        for (std::size_t k = i; k < jobs.size(); ++k) unstarted.push_back(k);
       }
       if (!to_complete.empty()) {
         pqxx::work tx{*cx};
@@ -259,16 +330,16 @@ void run_slot(Shared& s, int slot) {
         }
       }
       // Unstarted jobs of the batch go back untouched on shutdown.
-      if (i < jobs.size()) {
+      if (!unstarted.empty()) {
         pqxx::work tx{*cx};
-        for (std::size_t k = i; k < jobs.size(); ++k) {
+        for (std::size_t k : unstarted) {
           if (queue::release(tx, jobs[k])) {
             report(s, jobs[k], "released", nullptr, "", 0);
           }
         }
         tx.commit();
         std::lock_guard lock(s.mu);
-        for (std::size_t k = i; k < jobs.size(); ++k) s.in_flight.erase({jobs[k].id, worker_id});
+        for (std::size_t k : unstarted) s.in_flight.erase({jobs[k].id, worker_id});
         if (s.opts.mode != Mode::run) s.totals.interrupted = true;
       }
     }
@@ -425,13 +496,16 @@ int exit_status(const Totals& t) {
   return exit_ok;
 }
 
-Totals run(const std::string& database_url,
-           const std::string& application_name,
-           const std::vector<std::string>& types,
-           const Options& opts,
-           const Handler& handler,
-           const Reporter& reporter) {
-  Shared s{opts, types, handler, reporter, database_url, application_name};
+namespace {
+
+Totals run_with(const std::string& database_url,
+                const std::string& application_name,
+                const std::vector<std::string>& types,
+                const Options& opts,
+                const Handler* handler,
+                const BatchHandler* batch_handler,
+                const Reporter& reporter) {
+  Shared s{opts, types, handler, batch_handler, reporter, database_url, application_name};
   if (opts.max_runtime.count() > 0) s.deadline = std::chrono::steady_clock::now() + opts.max_runtime;
   {
     // Fail fast (exit 3) when the database is unreachable, and rescue jobs
@@ -466,6 +540,26 @@ Totals run(const std::string& database_url,
                               "Jobs in flight keep their lease and are rescued when it expires.");
   }
   return s.totals;
+}
+
+}  // namespace
+
+Totals run(const std::string& database_url,
+           const std::string& application_name,
+           const std::vector<std::string>& types,
+           const Options& opts,
+           const Handler& handler,
+           const Reporter& reporter) {
+  return run_with(database_url, application_name, types, opts, &handler, nullptr, reporter);
+}
+
+Totals run(const std::string& database_url,
+           const std::string& application_name,
+           const std::vector<std::string>& types,
+           const Options& opts,
+           const BatchHandler& batch_handler,
+           const Reporter& reporter) {
+  return run_with(database_url, application_name, types, opts, nullptr, &batch_handler, reporter);
 }
 
 }  // namespace briefos::worker

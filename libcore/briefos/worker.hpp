@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <pqxx/pqxx>
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,29 @@ struct Outcome {
 // commits, and returns Outcome::done(result, true). Exceptions count as
 // transient failures, queue::PermanentError as permanent ones.
 using Handler = std::function<Outcome(pqxx::connection& cx, const queue::Job& job)>;
+
+// What a batch handler made of one job of the batch: the outcome, or the
+// exception the job's handling ended with (classified exactly as a
+// Handler's: queue::LeaseLost as lost, queue::PermanentError as permanent,
+// a lost connection ends the slot, anything else is transient), and the
+// seconds spent on the job (its share of work done for the whole batch).
+struct BatchItem {
+  Outcome outcome;
+  std::exception_ptr error;
+  double seconds = 0;
+  // The handler stopped before this job (shutdown was requested): the
+  // worker gives it back untouched, as the unstarted rest of a batch.
+  bool not_started = false;
+};
+
+// Handles every job of a claimed batch at once (one set of statements for
+// the whole batch instead of one per job), returning one item per job, in
+// order. It receives only jobs that passed the worker's own checks (type,
+// metadata), so the vector may be shorter than the claimed batch. It must
+// isolate failures per job: one job's bad data must not fail the others.
+// Throwing fails every job of the batch with that exception.
+using BatchHandler =
+    std::function<std::vector<BatchItem>(pqxx::connection& cx, const std::vector<const queue::Job*>& jobs)>;
 
 // Called after each job with its final state (for --json lines and
 // summaries); may be called from several threads, one at a time.
@@ -118,6 +142,15 @@ Totals run(const std::string& database_url,
            const std::vector<std::string>& types,
            const Options& opts,
            const Handler& handler,
+           const Reporter& reporter);
+
+// The same with a batch handler: each claimed batch goes to `batch_handler`
+// in one call. On SIGINT/SIGTERM a batch already handed over is finished.
+Totals run(const std::string& database_url,
+           const std::string& application_name,
+           const std::vector<std::string>& types,
+           const Options& opts,
+           const BatchHandler& batch_handler,
            const Reporter& reporter);
 
 }  // namespace briefos::worker

@@ -41,9 +41,175 @@ long long enqueue(TestDb& db, const std::string& user, const std::string& date) 
       + "', 'timezone', 'UTC', 'options', '{}'::jsonb), 'brief-" + user + "-" + date + "') RETURNING id"));
 }
 
+// A generate_daily_brief job with its own dedup key suffix and options.
+long long enqueue_with(TestDb& db, const std::string& user, const std::string& date, const std::string& suffix,
+                       const std::string& options = "{}") {
+  return std::stoll(db.scalar(
+      "INSERT INTO queue_jobs (job_type, user_id, metadata, dedup_key) VALUES ('generate_daily_brief', '"
+      + user + "', jsonb_build_object('userId', '" + user + "', 'briefDate', '" + date
+      + "', 'timezone', 'UTC', 'options', '" + options + "'::jsonb), 'brief-" + user + "-" + date + suffix
+      + "') RETURNING id"));
+}
+
+// Everything a brief run wrote, without the ids and times that differ
+// between two runs.
+std::string stored_content(TestDb& db) {
+  return db.scalar(
+      "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+      " SELECT d.user_id || ' ' || d.brief_date || ' ' || d.summary_content || ' '"
+      "  || array_to_string(d.priority_actions, '|') || ' ' || d.project_count || ' '"
+      "  || d.failed_project_count || ' ' || d.is_empty || ' ' || d.llm_status || ' '"
+      "  || (d.metadata - 'queue_job_id')::text || ' ' || cardinality(d.project_brief_ids) AS x"
+      "  FROM daily_briefs d"
+      " UNION ALL SELECT p.user_id || ' ' || p.project_id || ' ' || p.brief_date || ' ' || p.brief_content"
+      "  || ' ' || p.metadata::text || ' ' || (p.id = ANY (d.project_brief_ids))"
+      "  FROM project_daily_briefs p JOIN daily_briefs d ON d.id = p.daily_brief_id"
+      " UNION ALL SELECT e.created_by || ' ' || e.subject || ' ' || e.status || ' '"
+      "  || (e.template_data - 'brief_id')::text || ' ' || (d.id IS NOT NULL) || ' ' || r.recipient_email"
+      "  FROM emails e JOIN email_recipients r ON r.email_id = e.id"
+      "  LEFT JOIN daily_briefs d ON d.id::text = e.template_data->>'brief_id'"
+      " UNION ALL SELECT q.job_type || ' ' || q.status || ' ' || q.user_id || ' '"
+      "  || (q.metadata->>'emailId' = e.id::text) || ' ' || (q.metadata->>'briefId' = e.template_data->>'brief_id')"
+      "  FROM queue_jobs q JOIN emails e ON e.id::text = q.metadata->>'emailId'"
+      " UNION ALL SELECT 'job ' || q.user_id || ' ' || (q.metadata->>'briefDate') || ' ' || q.status || ' '"
+      "  || (q.result - 'timing_ms' - 'brief_id' - 'email_id' - 'email_job_id')::text"
+      "  FROM queue_jobs q WHERE q.job_type = 'generate_daily_brief') s");
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("generate");
+
+TEST_CASE("generate::a batch stores exactly what one job at a time stores") {
+  std::string one, batched;
+  for (const char* batch : {"1", "10"}) {
+    TestDb db;
+    seed(db);
+    for (const auto& u : {alice, bob, carol}) enqueue(db, u, "2025-10-01");
+    enqueue(db, alice, "2025-10-02");  // the same user twice in one batch
+    REQUIRE(run_shell(gen(db, std::string("--drain -q --concurrency 1 --batch ") + batch)) == 0);
+    CHECK(db.scalar("SELECT count(*) FROM daily_briefs") == "4");
+    // And regenerated, with one project's content changed.
+    db.exec("UPDATE tasks SET title = 'Renamed task' WHERE id = '20000000-0000-4000-8000-000000000001'");
+    for (const auto& u : {alice, bob, carol}) enqueue_with(db, u, "2025-10-01", "-again");
+    enqueue_with(db, alice, "2025-10-02", "-again");
+    REQUIRE(run_shell(gen(db, std::string("--drain -q --concurrency 1 --batch ") + batch)) == 0);
+    CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE result->>'replaced' = 'true'") == "4");
+    (std::string(batch) == "1" ? one : batched) = stored_content(db);
+  }
+  CHECK(one.find("alice@example.com") != std::string::npos);
+  CHECK(batched == one);
+}
+
+TEST_CASE("generate::a batch follows the regeneration and email rules brief by brief") {
+  TestDb db;
+  seed(db);
+  const auto drain = [&] { return run_shell(gen(db, "--drain -q --concurrency 1 --batch 10")); };
+  const auto result = [&](long long job, const char* key) {
+    return db.scalar("SELECT result->>'" + std::string(key) + "' FROM queue_jobs WHERE id = " + std::to_string(job));
+  };
+  enqueue(db, alice, "2025-10-01");
+  enqueue(db, carol, "2025-10-01");
+  REQUIRE(drain() == 0);
+  const std::string brief = db.scalar("SELECT id FROM daily_briefs WHERE user_id = '" + alice + "'");
+  const std::string pbriefs = db.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM project_daily_briefs"
+                                        " WHERE user_id = '" + alice + "'");
+  const std::string email = db.scalar("SELECT id FROM emails");
+
+  // Regenerated while its email is pending: same brief and project brief
+  // rows, new content, the pending email reused.
+  db.exec("UPDATE tasks SET title = 'Renamed task' WHERE id = '20000000-0000-4000-8000-000000000001'");
+  long long a = enqueue_with(db, alice, "2025-10-01", "-2");
+  enqueue_with(db, carol, "2025-10-01", "-2");
+  REQUIRE(drain() == 0);
+  CHECK(db.scalar("SELECT id FROM daily_briefs WHERE user_id = '" + alice + "'") == brief);
+  CHECK(db.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM project_daily_briefs"
+                  " WHERE user_id = '" + alice + "'") == pbriefs);
+  CHECK(db.scalar("SELECT summary_content LIKE '%Renamed task%' FROM daily_briefs WHERE id = '" + brief + "'") == "t");
+  CHECK(result(a, "replaced") == "true");
+  CHECK(result(a, "email_action") == "reused");
+  CHECK(result(a, "email_id") == email);
+  CHECK(db.scalar("SELECT count(*) FROM emails") == "1");
+  CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE job_type = 'generate_brief_email'") == "1");
+
+  // Sent: not sent again.
+  db.exec("UPDATE emails SET status = 'sent'");
+  a = enqueue_with(db, alice, "2025-10-01", "-3");
+  enqueue_with(db, carol, "2025-10-01", "-3");
+  REQUIRE(drain() == 0);
+  CHECK(result(a, "email_action") == "kept_sent");
+  CHECK(db.scalar("SELECT count(*) FROM emails") == "1");
+
+  // Forced but unchanged: still not sent again.
+  a = enqueue_with(db, alice, "2025-10-01", "-3f", R"({"forceRegenerate": true})");
+  enqueue_with(db, carol, "2025-10-01", "-3f", R"({"forceRegenerate": true})");
+  REQUIRE(drain() == 0);
+  CHECK(result(a, "replaced") == "true");
+  CHECK(result(a, "email_action") == "kept_sent");
+  CHECK(db.scalar("SELECT count(*) FROM emails") == "1");
+
+  // Forced and changed: a new email, recipient and job.
+  db.exec("UPDATE tasks SET title = 'Renamed again' WHERE id = '20000000-0000-4000-8000-000000000001'");
+  a = enqueue_with(db, alice, "2025-10-01", "-4", R"({"forceRegenerate": true})");
+  enqueue_with(db, carol, "2025-10-01", "-4", R"({"forceRegenerate": true})");
+  REQUIRE(drain() == 0);
+  CHECK(result(a, "email_action") == "created");
+  CHECK(db.scalar("SELECT count(*) FROM emails") == "2");
+  CHECK(db.scalar("SELECT count(*) FROM email_recipients") == "2");
+  CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE job_type = 'generate_brief_email'") == "2");
+  CHECK(db.scalar("SELECT count(*) FROM daily_briefs") == "2");
+}
+
+TEST_CASE("generate::in a batch, one user's failure fails that user's job alone") {
+  TestDb db;
+  seed(db);
+  // The database refuses carol's brief; a zone nobody knows and a user
+  // nobody has fail while loading.
+  db.exec("CREATE FUNCTION refuse_carol() RETURNS trigger LANGUAGE plpgsql AS $$"
+          " BEGIN IF NEW.user_id = '" + carol + "' THEN RAISE EXCEPTION 'carol refused'; END IF;"
+          " RETURN NEW; END $$");
+  db.exec("CREATE TRIGGER refuse_carol BEFORE INSERT OR UPDATE ON daily_briefs"
+          " FOR EACH ROW EXECUTE FUNCTION refuse_carol()");
+  db.exec("INSERT INTO users (id, email) VALUES ('dddddddd-0000-4000-8000-000000000004', 'dave@example.com')");
+  db.exec("INSERT INTO user_brief_preferences (user_id, timezone) VALUES"
+          " ('dddddddd-0000-4000-8000-000000000004', 'Mars/Olympus_Mons')");
+  const long long ja = enqueue(db, alice, "2025-10-01");
+  const long long jc = enqueue(db, carol, "2025-10-01");
+  const long long jb = enqueue(db, bob, "2025-10-01");
+  const long long jd = enqueue(db, "dddddddd-0000-4000-8000-000000000004", "2025-10-01");
+  // (queue_jobs.user_id references users, so the missing user is only in
+  // the metadata.)
+  const long long jn = std::stoll(db.scalar(
+      "INSERT INTO queue_jobs (job_type, metadata) VALUES ('generate_daily_brief',"
+      " '{\"userId\": \"eeeeeeee-0000-4000-8000-000000000005\", \"briefDate\": \"2025-10-01\"}')"
+      " RETURNING id"));
+  std::string out;
+  CHECK(run_shell(gen(db, "--drain --json --concurrency 1 --batch 10"), &out) == 1);
+  const auto job = [&](long long id) {
+    return db.scalar("SELECT status || ' ' || attempts FROM queue_jobs WHERE id = " + std::to_string(id));
+  };
+  CHECK(job(ja) == "completed 1");
+  CHECK(job(jb) == "completed 1");
+  CHECK(job(jc) == "pending 1");  // retried later: the database may accept it then
+  CHECK(db.scalar("SELECT error_message FROM queue_jobs WHERE id = " + std::to_string(jc)).find("carol refused")
+        != std::string::npos);
+  CHECK(job(jd) == "failed 1");
+  CHECK(db.scalar("SELECT error_message FROM queue_jobs WHERE id = " + std::to_string(jd)).find("Mars/Olympus_Mons")
+        != std::string::npos);
+  CHECK(job(jn) == "failed 1");
+  CHECK(db.scalar("SELECT string_agg(user_id::text, ' ' ORDER BY user_id) FROM daily_briefs") == alice + " " + bob);
+  CHECK(db.scalar("SELECT count(*) FROM emails") == "1");  // alice's (bob's brief is empty)
+  CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE job_type = 'generate_brief_email'") == "1");
+  // One --json line per job, each with its own status.
+  CHECK(out.find("\"job_id\":" + std::to_string(ja) + ",") != std::string::npos);
+  std::size_t lines = 0;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("{\"job_id\":", 0) == 0) ++lines;
+  }
+  CHECK(lines == 5);
+  CHECK(out.find("\"status\":\"retrying\"") != std::string::npos);
+}
 
 TEST_CASE("generate::a brief per user with the seeded content") {
   TestDb db;

@@ -122,6 +122,53 @@ StoreResult store_and_complete(pqxx::connection& cx,
                                const StoreInput& input,
                                const std::function<nlohmann::json(const StoreResult&)>& make_result);
 
+// One brief to load with load_sources.
+struct SourceRequest {
+  std::string user_id;
+  std::optional<std::string> fallback_zone;  // the job's zone
+  std::string brief_date;
+};
+
+// What load_sources made of one request: `source` as load_source would
+// return it, or `error` (an unknown zone, which load_source throws as
+// UsageError).
+struct LoadedSource {
+  std::optional<BriefSource> source;
+  std::string error;
+};
+
+// load_source for several briefs at once: five statements for the whole
+// batch (users, projects, tasks, notes, phases, each with array parameters)
+// instead of five per brief. One result per request, in order; a user who
+// is in the batch twice (two dates) is loaded twice.
+std::vector<LoadedSource> load_sources(pqxx::connection& cx,
+                                       const std::vector<SourceRequest>& requests,
+                                       brief::TimePoint now,
+                                       int notes_per_project);
+
+// store() for several briefs at once, in the caller's transaction `tx`:
+// the daily_briefs upsert, the project briefs, the new emails with their
+// recipients, the reused emails and the email jobs are one statement each
+// for the whole batch. The rules and the results are those of store(),
+// brief by brief. Rows are written in (user, date) order, so that two
+// batches lock them in the same order. Throws std::invalid_argument when
+// two inputs are the same brief (user, date); the caller then stores them
+// one at a time.
+std::vector<StoreResult> store_many(pqxx::transaction_base& tx,
+                                    const std::vector<const StoreInput*>& inputs);
+
+// In one transaction on `cx`: store_many(inputs), then complete jobs[i]
+// with make_result(i, stored[i]) for every i in one statement, then
+// commit. Throws queue::LeaseLost (and rolls everything back) when any of
+// the jobs is no longer held by this worker; any other error rolls back
+// too. Either way the caller can store the briefs one at a time instead,
+// which isolates the failing one.
+std::vector<StoreResult> store_and_complete_many(
+    pqxx::connection& cx,
+    const std::vector<const queue::Job*>& jobs,
+    const std::vector<const StoreInput*>& inputs,
+    const std::function<nlohmann::json(std::size_t, const StoreResult&)>& make_result);
+
 // find_user in its own read-only transaction.
 std::optional<UserInfo> find_user(pqxx::connection& cx, const std::string& id_or_email);
 

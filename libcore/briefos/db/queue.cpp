@@ -316,6 +316,31 @@ std::vector<long long> complete_many(
   return done;
 }
 
+std::vector<long long> complete_each(pqxx::transaction_base& tx,
+                                     const std::vector<std::pair<const Job*, nlohmann::json>>& results) {
+  if (results.empty()) return {};
+  std::vector<std::optional<std::string>> ids, workers, attempts, docs;
+  for (const auto& [job, doc] : results) {
+    ids.emplace_back(std::to_string(job->id));
+    workers.emplace_back(job->worker_id);
+    attempts.emplace_back(std::to_string(job->attempts));
+    docs.emplace_back(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  tx.conn().prepare("briefos_complete_each",
+                    "UPDATE queue_jobs q SET status = 'completed', result = r.result, completed_at = now(),"
+                    " updated_at = now(), locked_by = NULL, locked_until = NULL"
+                    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::jsonb[])"
+                    "  AS r(id, locked_by, attempts, result)"
+                    " WHERE q.id = r.id AND q.status = 'processing' AND q.locked_by = r.locked_by"
+                    "   AND q.attempts = r.attempts RETURNING q.id");
+  const pqxx::result r = tx.exec_prepared("briefos_complete_each", db::array_literal(ids),
+                                          db::array_literal(workers), db::array_literal(attempts),
+                                          db::array_literal(docs));
+  std::vector<long long> done;
+  for (const auto& row : r) done.push_back(row[0].as<long long>());
+  return done;
+}
+
 FailOutcome fail(pqxx::transaction_base& tx,
                  const Job& job,
                  const std::string& error,

@@ -102,6 +102,12 @@ std::vector<long long> complete_many(pqxx::transaction_base& tx,
                                      const std::string& worker_id,
                                      const std::vector<std::pair<long long, nlohmann::json>>& results);
 
+// complete() for several jobs in one statement, each fenced like complete()
+// by (id, locked_by, attempts). Returns the ids that were still held; the
+// caller must roll back its writes for the others.
+std::vector<long long> complete_each(pqxx::transaction_base& tx,
+                                     const std::vector<std::pair<const Job*, nlohmann::json>>& results);
+
 enum class FailKind { transient, permanent };
 
 // What fail() did.
