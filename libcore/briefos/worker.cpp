@@ -34,6 +34,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -62,13 +63,14 @@ private:
 
 struct Shared {
   Shared(const Options& o, const std::vector<std::string>& t, const Handler& h, const Reporter& r,
-         std::string u, std::string a)
-      : opts(o), types(t), handler(h), reporter(r), url(std::move(u)), app_name(std::move(a)) {}
+         const BatchHooks& b, std::string u, std::string a)
+      : opts(o), types(t), handler(h), reporter(r), hooks(b), url(std::move(u)), app_name(std::move(a)) {}
 
   const Options& opts;
   const std::vector<std::string>& types;
   const Handler& handler;
   const Reporter& reporter;
+  const BatchHooks& hooks;
   std::string url;
   std::string app_name;
 
@@ -178,6 +180,28 @@ void run_slot(Shared& s, int slot) {
         s.started += static_cast<long long>(jobs.size());
         for (const auto& j : jobs) s.in_flight.insert({j.id, worker_id});
       }
+      if (s.hooks.begin) s.hooks.begin(*cx, jobs);
+      // Jobs the handler deferred (BatchHooks), by id: index into jobs and
+      // the handler's time. They stay in flight (leases extended) until a
+      // flush records them.
+      std::map<long long, std::pair<std::size_t, double>> deferred;
+      auto record_deferred = [&](BatchHooks::Flush when) {
+        if (!s.hooks.flush || deferred.empty()) return;
+        for (const auto& r : s.hooks.flush(*cx, when)) {
+          const auto it = deferred.find(r.job_id);
+          if (it == deferred.end()) continue;
+          const queue::Job& job = jobs[it->second.first];
+          if (r.held) {
+            report(s, job, "completed", r.result, "", it->second.second);
+          } else {
+            spdlog::warn("job {} was lost (lease expired or cancelled) before its work was recorded", job.id);
+            report(s, job, "lost", nullptr, "", it->second.second);
+          }
+          deferred.erase(it);
+          std::lock_guard lock(s.mu);
+          s.in_flight.erase({job.id, worker_id});
+        }
+      };
       std::vector<std::pair<long long, nlohmann::json>> to_complete;
       std::vector<std::pair<std::size_t, double>> to_complete_jobs;  // index into jobs
       std::size_t i = 0;
@@ -222,7 +246,9 @@ void run_slot(Shared& s, int slot) {
           spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
           report(s, job, "lost", nullptr, outcome.error, secs);
         } else if (outcome.kind == Outcome::Kind::completed) {
-          if (outcome.recorded) {
+          if (outcome.deferred) {
+            deferred.emplace(job.id, std::make_pair(i, secs));
+          } else if (outcome.recorded) {
             report(s, job, "completed", outcome.result, "", secs);
           } else {
             to_complete.emplace_back(job.id, outcome.result);
@@ -244,8 +270,15 @@ void run_slot(Shared& s, int slot) {
           }
           report(s, job, status, nullptr, outcome.error, secs);
         }
-        std::lock_guard lock(s.mu);
-        s.in_flight.erase({job.id, worker_id});
+        if (deferred.count(job.id) == 0) {
+          std::lock_guard lock(s.mu);
+          s.in_flight.erase({job.id, worker_id});
+        }
+        record_deferred(BatchHooks::Flush::if_due);
+      }
+      record_deferred(BatchHooks::Flush::now);
+      if (s.hooks.end) {
+        s.hooks.end(*cx, std::vector<queue::Job>(jobs.begin() + static_cast<std::ptrdiff_t>(i), jobs.end()));
       }
       if (!to_complete.empty()) {
         pqxx::work tx{*cx};
@@ -430,8 +463,9 @@ Totals run(const std::string& database_url,
            const std::vector<std::string>& types,
            const Options& opts,
            const Handler& handler,
-           const Reporter& reporter) {
-  Shared s{opts, types, handler, reporter, database_url, application_name};
+           const Reporter& reporter,
+           const BatchHooks& hooks) {
+  Shared s{opts, types, handler, reporter, hooks, database_url, application_name};
   if (opts.max_runtime.count() > 0) s.deadline = std::chrono::steady_clock::now() + opts.max_runtime;
   {
     // Fail fast (exit 3) when the database is unreachable, and rescue jobs
