@@ -297,6 +297,15 @@ Sender::Sender(Settings settings,
 
 Sender::~Sender() = default;
 
+bool Sender::fault_due() {
+  // BRIEFOS_FAULT_COUNT=N: the Nth time the fault point is reached (1).
+  static const long at = [] {
+    const char* v = std::getenv("BRIEFOS_FAULT_COUNT");
+    return v != nullptr && std::atol(v) > 0 ? std::atol(v) : 1L;
+  }();
+  return ++m_fault_hits >= at;
+}
+
 Sender::Slot& Sender::slot_for(pqxx::connection& cx) {
   std::lock_guard lock(m_mutex);
   auto& slot = m_slots[&cx];
@@ -336,7 +345,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
     remember(job.id, d);
     throw queue::PermanentError(d.error);
   }
-  if (m_fault == Fault::after_claim) crash_here("after_claim");
+  if (m_fault == Fault::after_claim && fault_due()) crash_here("after_claim");
 
   // Phase 1: decide under the row lock, and commit 'sending' before any byte
   // goes out. The common case is one autocommit statement (begin_send, or
@@ -467,7 +476,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
                  "sending it again with the same Message-ID <{}>",
                  row.id, d.message_id);
   }
-  if (m_fault == Fault::before_send) crash_here("before_send");
+  if (m_fault == Fault::before_send && fault_due()) crash_here("before_send");
   // Deliveries waiting for their record do not wait for the rate limiter
   // or for this message's hand-over beyond the flush interval.
   if (slot.batching && !slot.accepted.empty()
@@ -495,7 +504,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
   } catch (const mail::SendError& e) {
     failure = e;
   }
-  if (!failure && m_fault == Fault::after_send) crash_here("after_send");
+  if (!failure && m_fault == Fault::after_send && fault_due()) crash_here("after_send");
 
   if (!failure) {
     const json event{{"message_id", d.message_id},

@@ -8,6 +8,7 @@
 #include "briefos/render.hpp"
 #include "briefos/worker.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -117,6 +118,7 @@ private:
   void remember(long long job_id, Delivery d);
   void prepare_group(pqxx::connection& cx, Slot& slot, std::size_t from);
   std::optional<std::string> id_domain() const;
+  bool fault_due();
   std::optional<std::string> variant_for(const std::string& email_id) const;
   std::vector<worker::BatchHooks::Recorded> record(pqxx::connection& cx, Slot& slot);
 
@@ -129,6 +131,7 @@ private:
   std::map<const pqxx::connection*, std::unique_ptr<Slot>> m_slots;
   std::map<long long, Delivery> m_deliveries;
   long long m_resent = 0;
+  std::atomic<long> m_fault_hits{0};
   std::chrono::milliseconds m_flush_interval{0};
   std::size_t m_group = 1;
 };
