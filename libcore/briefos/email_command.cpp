@@ -19,13 +19,42 @@
 //                                     log it and count it. This is the one
 //                                     documented duplicate window.
 //
-// After the hand-over, one transaction records the outcome together with the
+// After the hand-over, one statement records the outcome together with the
 // job: accepted -> 'sent' (sent_at, recipients sent, a 'sent' event, job
 // completed); 4xx / connection / timeout -> 'pending' again with the error,
 // and the queue retries with backoff (on the last attempt 'failed'); 5xx ->
 // 'failed', recipients 'bounced', the address suppressed, a 'failed' event and
-// no retry. The window between the server's "250" and our commit is two
-// statements long; keeping it that short is why nothing else happens there.
+// no retry. Failures are recorded at once, one by one.
+//
+// Batching (--flush-interval, default 50 ms; 0 turns it off). Two
+// statements per message made PostgreSQL, not SMTP, the limit of a run, so
+// the worker's BatchHooks let a slot do its database work per group of up
+// to 32 messages of its claimed batch:
+//
+//   - begin: when a job of the batch comes up that no group covered yet,
+//     one statement (begin_send_many) locks, checks and marks 'sending' the
+//     emails of the next 32 jobs (at most). The checks (opt-out,
+//     deactivation, suppression, brief gone) thus run up to 32 messages
+//     before the hand-over; a marked row older than 1 s when its turn comes
+//     is checked again (begin_send), so a slow server cannot stretch that.
+//   - record: accepted messages wait in the slot, and one statement
+//     (finish_sent_many) records them 'sent' with their jobs completed when
+//     32 are waiting, when the oldest has waited --flush-interval (checked
+//     before each hand-over and after each job), at the end of the batch,
+//     and before waiting for the rate limiter. The worker reports a job
+//     (its --json line) only once that statement has run.
+//   - end: rows marked 'sending' and never handed over (a stop or a limit
+//     in the middle of the batch) go back to 'pending' before their jobs are
+//     released, so the next run does not take them for resends.
+//
+// So the duplicate window is no longer two statements long but one group:
+// a crash can leave up to 32 messages per slot that the server accepted in
+// the last --flush-interval unrecorded, and up to 32 marked but never sent,
+// all in 'sending'. Their jobs are rescued and each is sent (again) with
+// its stored Message-ID and flagged "resent", as for the single message of
+// the unbatched window; nothing recorded 'sent' is ever sent again. Two
+// jobs of the same email in one slot stay safe: the later one waits until
+// the earlier delivery is recorded.
 //
 // Throughput: each worker slot keeps its own transport (one open SMTP
 // connection) and renderer; a shared token bucket enforces --rate across

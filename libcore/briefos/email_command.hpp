@@ -84,7 +84,9 @@ public:
 
   // The worker::Handler body. Returns Outcome::done(result, true) after
   // completing the job in the transaction that recorded the email's final
-  // state; Outcome::transient / permanent after recording a failure.
+  // state; Outcome::transient / permanent after recording a failure. Inside
+  // a batch begun with begin_batch() (and batching on), an accepted message
+  // returns a deferred Outcome instead: flush() records it later.
   worker::Outcome handle(pqxx::connection& cx, const queue::Job& job);
 
   // The last Delivery recorded for `job_id` (and forget it), for reports.

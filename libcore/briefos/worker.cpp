@@ -7,7 +7,9 @@
 // transactions). A slot claims a batch in one statement, runs the handler on
 // each job, and records the plain completions of the batch in one statement
 // (handlers that write domain data complete their job inside their own
-// transaction instead). A separate heartbeat thread, with its own connection,
+// transaction instead, or, with BatchHooks, defer it to a flush that records
+// a group of jobs and says which were still held; such jobs stay in flight,
+// their leases extended, until that flush). A separate heartbeat thread, with its own connection,
 // extends the leases of every job in flight at a third of the lease, and in
 // long-running mode rescues expired leases of crashed workers; a listener
 // thread LISTENs on briefos_jobs and wakes idle slots, while the poll
