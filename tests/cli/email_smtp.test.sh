@@ -3,7 +3,9 @@
 # (tests/cli/smtp_server.py, Debian's aiosmtpd under /usr/bin/python3):
 # well-formed messages, 451 then 250, 550, a connection dropped mid-DATA,
 # crashes between claim and send and between send and record, pipelines,
-# Maildir, dry run, preview and the missing-transport error.
+# Maildir, dry run, preview and the missing-transport error; batched records
+# (a crash resends only what was left 'sending', a stop puts the unstarted
+# rest of a batch back to pending).
 . "$(dirname "$0")/lib.sh"
 need_db
 
@@ -262,11 +264,16 @@ check "batched: of the two resent, one was delivered twice, one once (same Messa
 # --- 10. batched: jobs not started at a stop go back to pending, not sending ----
 db=$(new_migrated_db email10)
 seed "$db" ten 4
-script "slow:700"
+# Each message takes 1.5 s: the first starts before the 2 s deadline, the
+# third cannot, so one or two are sent and the rest of the batch (marked
+# 'sending' with the first) is not started.
+script "slow:1500"
 expect_status 130 "batched: --max-runtime stops in the middle of a batch" \
-  "$email" --database-url "$db" --transport "$transport" $common --drain --connections 1 --batch 4 --max-runtime 1
-check "batched: two sent, two back to pending (emails, recipients, jobs)" \
-  test "$(q "$db" "SELECT count(*) FILTER (WHERE status = 'sent') || ':' || count(*) FILTER (WHERE status = 'pending') FROM emails"):$(q "$db" "SELECT count(*) FROM email_recipients WHERE status = 'pending'"):$(q "$db" "SELECT count(*) FROM queue_jobs WHERE status = 'pending'")" = "2:2:2:2"
+  "$email" --database-url "$db" --transport "$transport" $common --drain --connections 1 --batch 4 --max-runtime 2
+sent=$(q "$db" "SELECT count(*) FROM emails WHERE status = 'sent'")
+check "batched: one or two sent before the stop" test "$sent" -ge 1 -a "$sent" -le 2
+check "batched: the rest back to pending (emails, recipients, jobs), none left sending" \
+  test "$(q "$db" "SELECT count(*) FILTER (WHERE status = 'pending') || ':' || count(*) FILTER (WHERE status = 'sending') FROM emails"):$(q "$db" "SELECT count(*) FROM email_recipients WHERE status = 'pending'"):$(q "$db" "SELECT count(*) FROM queue_jobs WHERE status = 'pending'")" = "$((4 - sent)):0:$((4 - sent)):$((4 - sent))"
 script 250
 expect_status 0 "batched: the released jobs are sent later" \
   "$email" --database-url "$db" --transport "$transport" $common --drain --json
