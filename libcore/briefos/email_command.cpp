@@ -19,13 +19,42 @@
 //                                     log it and count it. This is the one
 //                                     documented duplicate window.
 //
-// After the hand-over, one transaction records the outcome together with the
+// After the hand-over, one statement records the outcome together with the
 // job: accepted -> 'sent' (sent_at, recipients sent, a 'sent' event, job
 // completed); 4xx / connection / timeout -> 'pending' again with the error,
 // and the queue retries with backoff (on the last attempt 'failed'); 5xx ->
 // 'failed', recipients 'bounced', the address suppressed, a 'failed' event and
-// no retry. The window between the server's "250" and our commit is two
-// statements long; keeping it that short is why nothing else happens there.
+// no retry. Failures are recorded at once, one by one.
+//
+// Batching (--flush-interval, default 50 ms; 0 turns it off). Two
+// statements per message made PostgreSQL, not SMTP, the limit of a run, so
+// the worker's BatchHooks let a slot do its database work per group of up
+// to 32 messages of its claimed batch:
+//
+//   - begin: when a job of the batch comes up that no group covered yet,
+//     one statement (begin_send_many) locks, checks and marks 'sending' the
+//     emails of the next 32 jobs (at most). The checks (opt-out,
+//     deactivation, suppression, brief gone) thus run up to 32 messages
+//     before the hand-over; a marked row older than 1 s when its turn comes
+//     is checked again (begin_send), so a slow server cannot stretch that.
+//   - record: accepted messages wait in the slot, and one statement
+//     (finish_sent_many) records them 'sent' with their jobs completed when
+//     32 are waiting, when the oldest has waited --flush-interval (checked
+//     before each hand-over and after each job), at the end of the batch,
+//     and before waiting for the rate limiter. The worker reports a job
+//     (its --json line) only once that statement has run.
+//   - end: rows marked 'sending' and never handed over (a stop or a limit
+//     in the middle of the batch) go back to 'pending' before their jobs are
+//     released, so the next run does not take them for resends.
+//
+// So the duplicate window is no longer two statements long but one group:
+// a crash can leave up to 32 messages per slot that the server accepted in
+// the last --flush-interval unrecorded, and up to 32 marked but never sent,
+// all in 'sending'. Their jobs are rescued and each is sent (again) with
+// its stored Message-ID and flagged "resent", as for the single message of
+// the unbatched window; nothing recorded 'sent' is ever sent again. Two
+// jobs of the same email in one slot stay safe: the later one waits until
+// the earlier delivery is recorded.
 //
 // Throughput: each worker slot keeps its own transport (one open SMTP
 // connection) and renderer; a shared token bucket enforces --rate across
@@ -38,6 +67,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -252,9 +282,35 @@ Built build_message(const Settings& settings,
 
 // --- Sender ---
 
+namespace {
+
+// A prepared row older than this is checked again right before its
+// hand-over, so a slow server cannot stretch the time between the
+// cancellation checks and the send.
+constexpr std::chrono::seconds recheck_after{1};
+
+}  // namespace
+
 struct Sender::Slot {
+  struct Prepared {
+    store::EmailRow row;  // marked 'sending'; row.status is the status before
+    std::chrono::steady_clock::time_point at;
+  };
+  struct Accepted {
+    store::SentRecord record;
+    json notify_payload;
+  };
   std::unique_ptr<render::Renderer> renderer;
   std::unique_ptr<mail::Transport> transport;
+  // Batching (set by begin_batch, cleared by end_batch).
+  bool batching = false;
+  std::vector<queue::Job> batch;
+  std::size_t prepared_up_to = 0;          // batch[0, this) went through begin_send_many
+  std::map<long long, Prepared> prepared;  // by job id, not yet handed over
+  std::vector<Accepted> accepted;          // accepted by the server, not yet recorded
+  std::chrono::steady_clock::time_point oldest;
+  std::string worker_id;
+  std::vector<worker::BatchHooks::Recorded> recorded;  // recorded early, not yet reported
 };
 
 Sender::Sender(Settings settings,
@@ -269,6 +325,15 @@ Sender::Sender(Settings settings,
       m_fault(fault) {}
 
 Sender::~Sender() = default;
+
+bool Sender::fault_due() {
+  // BRIEFOS_FAULT_COUNT=N: the Nth time the fault point is reached (1).
+  static const long at = [] {
+    const char* v = std::getenv("BRIEFOS_FAULT_COUNT");
+    return v != nullptr && std::atol(v) > 0 ? std::atol(v) : 1L;
+  }();
+  return ++m_fault_hits >= at;
+}
 
 Sender::Slot& Sender::slot_for(pqxx::connection& cx) {
   std::lock_guard lock(m_mutex);
@@ -309,37 +374,54 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
     remember(job.id, d);
     throw queue::PermanentError(d.error);
   }
-  if (m_fault == Fault::after_claim) crash_here("after_claim");
+  if (m_fault == Fault::after_claim && fault_due()) crash_here("after_claim");
 
   // Phase 1: decide under the row lock, and commit 'sending' before any byte
-  // goes out. The common case is one autocommit statement (begin_send);
-  // everything else (already done, cancel, unusable rows) takes the
-  // transactional path below, which re-reads the row under its lock.
+  // goes out. The common case is one autocommit statement (begin_send, or
+  // begin_send_many for a group of the batch); everything else (already
+  // done, cancel, unusable rows) takes the transactional path below, which
+  // re-reads the row under its lock.
   std::optional<Built> built;
   store::EmailRow row;
   bool resend = false;
-  std::optional<std::string> id_domain;
-  if (!m_settings.message_id_domain.empty()) {
-    id_domain = m_settings.message_id_domain;
-  } else if (m_settings.from) {
-    id_domain = mime::domain_of(m_settings.from->address);
-  }
-  std::optional<std::string> variant;
-  if (!m_settings.templates.variants.empty()) {
-    variant = m_settings.templates.variants[render::pick_variant(
-                                                d.email_id, m_settings.templates.variants.size())]
-                  .name;
-  }
   std::optional<store::EmailRow> fast;
-  {
+  // The status before a batch marked the row 'sending', when one did.
+  std::optional<std::string> before;
+  if (slot.batching) {
+    // A delivery of this same email still waiting for its record is
+    // recorded first, so this job finds it 'sent'.
+    for (const auto& a : slot.accepted) {
+      if (a.record.email_id == d.email_id) {
+        auto r = record(cx, slot);
+        slot.recorded.insert(slot.recorded.end(), r.begin(), r.end());
+        break;
+      }
+    }
+    auto it = slot.prepared.find(job.id);
+    if (it == slot.prepared.end()) {
+      for (std::size_t k = slot.prepared_up_to; k < slot.batch.size(); ++k) {
+        if (slot.batch[k].id == job.id) {
+          prepare_group(cx, slot, k);
+          it = slot.prepared.find(job.id);
+          break;
+        }
+      }
+    }
+    if (it != slot.prepared.end()) {
+      before = it->second.row.status;
+      if (std::chrono::steady_clock::now() - it->second.at <= recheck_after) fast = std::move(it->second.row);
+      slot.prepared.erase(it);
+    }
+  }
+  if (!fast) {
     pqxx::nontransaction ntx{cx};
-    fast = store::begin_send(ntx, d.email_id, id_domain, variant);
+    fast = store::begin_send(ntx, d.email_id, id_domain(), variant_for(d.email_id));
   }
   if (fast && fast->marked_sending) {
     row = std::move(*fast);
     d.recipient = row.recipient_email.value_or("");
     d.message_id = row.message_id.value_or("");
-    resend = row.status == "sending";
+    resend = before.value_or(row.status) == "sending";
     try {
       built = build_message(m_settings, *slot.renderer, row, std::chrono::system_clock::now());
     } catch (const std::exception& e) {
@@ -407,7 +489,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
       remember(job.id, d);
       throw queue::PermanentError(e.what());
     }
-    resend = row.status == "sending";
+    resend = before.value_or(row.status) == "sending";
     d.message_id = built->outgoing.message_id;
     store::mark_sending(tx, row.id, built->outgoing.message_id,
                         built->rendered.subject_variant.empty()
@@ -423,7 +505,14 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
                  "sending it again with the same Message-ID <{}>",
                  row.id, d.message_id);
   }
-  if (m_fault == Fault::before_send) crash_here("before_send");
+  if (m_fault == Fault::before_send && fault_due()) crash_here("before_send");
+  // Deliveries waiting for their record do not wait for the rate limiter
+  // or for this message's hand-over beyond the flush interval.
+  if (slot.batching && !slot.accepted.empty()
+      && (m_limiter || std::chrono::steady_clock::now() - slot.oldest >= m_flush_interval)) {
+    auto r = record(cx, slot);
+    slot.recorded.insert(slot.recorded.end(), r.begin(), r.end());
+  }
   if (m_limiter && !m_limiter->acquire([] { return cli::stop_requested(); })) {
     pqxx::work tx{cx};
     store::mark_retry(tx, row.id, "stopped before sending");
@@ -444,7 +533,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
   } catch (const mail::SendError& e) {
     failure = e;
   }
-  if (!failure && m_fault == Fault::after_send) crash_here("after_send");
+  if (!failure && m_fault == Fault::after_send && fault_due()) crash_here("after_send");
 
   if (!failure) {
     const json event{{"message_id", d.message_id},
@@ -453,6 +542,20 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
                      {"attempt", job.attempts}};
     const json result{{"email_id", d.email_id}, {"status", "sent"}, {"message_id", d.message_id},
                       {"recipient", d.recipient}, {"resent", resend}};
+    if (slot.batching) {
+      // Recorded with the next group (flush), at most the flush interval
+      // from now: the worker reports the job when that record is written.
+      if (slot.accepted.empty()) slot.oldest = std::chrono::steady_clock::now();
+      slot.accepted.push_back(
+          {store::SentRecord{row.id, d.message_id, event, job.id, job.attempts, result},
+           m_notify ? event_payload("email_sent", row) : json()});
+      d.status = "sent";
+      d.resent = resend;
+      remember(job.id, d);
+      worker::Outcome o = worker::Outcome::done(result, false);
+      o.deferred = true;
+      return o;
+    }
     // The server accepted the message: record it now, in one statement
     // (the email, its recipient, the event and the job). It is recorded even
     // if the job's lease was lost meanwhile, so whoever holds the job now
@@ -504,9 +607,138 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
   return worker::Outcome::permanent(d.error);
 }
 
+std::optional<std::string> Sender::id_domain() const {
+  if (!m_settings.message_id_domain.empty()) return m_settings.message_id_domain;
+  if (m_settings.from) return mime::domain_of(m_settings.from->address);
+  return std::nullopt;
+}
+
+std::optional<std::string> Sender::variant_for(const std::string& email_id) const {
+  const auto& variants = m_settings.templates.variants;
+  if (variants.empty()) return std::nullopt;
+  return variants[render::pick_variant(email_id, variants.size())].name;
+}
+
+void Sender::set_batching(std::chrono::milliseconds interval, std::size_t group) {
+  m_flush_interval = interval;
+  m_group = std::max<std::size_t>(1, group);
+}
+
+worker::BatchHooks Sender::hooks() {
+  worker::BatchHooks h;
+  h.begin = [this](pqxx::connection& cx, const std::vector<queue::Job>& jobs) { begin_batch(cx, jobs); };
+  h.flush = [this](pqxx::connection& cx, worker::BatchHooks::Flush when) { return flush(cx, when); };
+  h.end = [this](pqxx::connection& cx, const std::vector<queue::Job>& unstarted) { end_batch(cx, unstarted); };
+  return h;
+}
+
+void Sender::begin_batch(pqxx::connection& cx, const std::vector<queue::Job>& jobs) {
+  Slot& slot = slot_for(cx);
+  slot.batching = m_flush_interval.count() > 0;
+  slot.batch = slot.batching ? jobs : std::vector<queue::Job>();
+  slot.prepared.clear();
+  slot.prepared_up_to = 0;
+  if (!jobs.empty()) slot.worker_id = jobs.front().worker_id;
+}
+
+void Sender::prepare_group(pqxx::connection& cx, Slot& slot, std::size_t from) {
+  const std::size_t to = std::min(slot.batch.size(), from + m_group);
+  slot.prepared_up_to = to;
+  std::vector<std::pair<std::string, std::optional<std::string>>> emails;
+  std::map<std::string, long long> job_of;
+  for (std::size_t k = from; k < to; ++k) {
+    const std::string id = json_string(slot.batch[k].metadata, "emailId");
+    // An email named twice (or still waiting for its record) goes through
+    // the one-by-one path, after the earlier delivery is recorded.
+    if (!store::is_uuid(id) || job_of.count(id) > 0) continue;
+    const bool waiting = std::any_of(slot.accepted.begin(), slot.accepted.end(),
+                                     [&](const Slot::Accepted& a) { return a.record.email_id == id; });
+    if (waiting) continue;
+    job_of[id] = slot.batch[k].id;
+    emails.emplace_back(id, variant_for(id));
+  }
+  if (emails.empty()) return;
+  std::vector<store::EmailRow> rows;
+  try {
+    pqxx::nontransaction ntx{cx};
+    rows = store::begin_send_many(ntx, emails, id_domain());
+  } catch (const std::exception& e) {
+    if (db::is_connection_lost(e) || !cx.is_open()) throw;
+    // One statement: nothing was marked. Each job checks its email alone.
+    spdlog::warn("could not check {} emails at once, checking them one by one: {}", emails.size(),
+                 db::redact(e.what()));
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& r : rows) {
+    if (!r.marked_sending) continue;
+    const long long job_id = job_of[r.id];
+    slot.prepared[job_id] = Slot::Prepared{std::move(r), now};
+  }
+}
+
+std::vector<worker::BatchHooks::Recorded> Sender::record(pqxx::connection& cx, Slot& slot) {
+  std::vector<worker::BatchHooks::Recorded> out;
+  if (slot.accepted.empty()) return out;
+  std::vector<store::SentRecord> records;
+  records.reserve(slot.accepted.size());
+  for (const auto& a : slot.accepted) records.push_back(a.record);
+  std::vector<long long> held;
+  if (m_notify) {
+    pqxx::work tx{cx};
+    held = store::finish_sent_many(tx, records, slot.worker_id);
+    for (const auto& a : slot.accepted) store::notify_event(tx, a.notify_payload);
+    tx.commit();
+  } else {
+    pqxx::nontransaction ntx{cx};
+    held = store::finish_sent_many(ntx, records, slot.worker_id);
+  }
+  const std::set<long long> ok(held.begin(), held.end());
+  for (const auto& a : slot.accepted) {
+    out.push_back({a.record.job_id, ok.count(a.record.job_id) > 0, a.record.result});
+  }
+  slot.accepted.clear();
+  return out;
+}
+
+std::vector<worker::BatchHooks::Recorded> Sender::flush(pqxx::connection& cx, worker::BatchHooks::Flush when) {
+  Slot& slot = slot_for(cx);
+  std::vector<worker::BatchHooks::Recorded> out = std::move(slot.recorded);
+  slot.recorded.clear();
+  const bool due = when == worker::BatchHooks::Flush::now || slot.accepted.size() >= m_group
+                   || std::chrono::steady_clock::now() - slot.oldest >= m_flush_interval;
+  if (!slot.accepted.empty() && due) {
+    auto r = record(cx, slot);
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  return out;
+}
+
+void Sender::end_batch(pqxx::connection& cx, const std::vector<queue::Job>& /*unstarted*/) {
+  Slot& slot = slot_for(cx);
+  // Rows marked 'sending' here and never handed over go back to pending; a
+  // row that was already 'sending' (a crashed run's) stays so.
+  std::vector<std::string> revert;
+  for (const auto& [job_id, p] : slot.prepared) {
+    if (p.row.status == "pending") revert.push_back(p.row.id);
+  }
+  slot.prepared.clear();
+  slot.batch.clear();
+  slot.prepared_up_to = 0;
+  slot.batching = false;
+  if (!revert.empty()) {
+    pqxx::nontransaction ntx{cx};
+    store::revert_sending(ntx, revert);
+  }
+}
+
 // --- The program ---
 
 namespace {
+
+// The most emails checked and marked 'sending', or recorded 'sent', in one
+// statement when batching (--flush-interval above 0).
+constexpr std::size_t flush_group = 32;
 
 struct Options {
   worker::Options worker;
@@ -530,6 +762,7 @@ struct Options {
   bool json = false;
   bool html = false;
   bool notify = false;
+  int flush_interval_ms = 50;
   std::string preview;
   std::string output;
 };
@@ -819,6 +1052,10 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   app.add_flag("-n,--dry-run", o->dry_run, "Print the messages; claim, send, write nothing");
   app.add_flag("--json", o->json, "One JSON line per email on stdout");
   app.add_flag("--notify-events", o->notify, "NOTIFY briefos_events after each email");
+  app.add_option("--flush-interval", o->flush_interval_ms, "Record sent emails within MS (0: each at once)")
+      ->type_name("MS")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   auto* prev = app.add_option("--preview", o->preview, "Render the email of brief BRIEF_ID")
                    ->type_name("BRIEF_ID");
   app.add_option("--output", o->output, "Write the --preview to FILE")->type_name("FILE")->needs(prev);
@@ -894,6 +1131,7 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
 
     auto sender = std::make_shared<Sender>(
         settings, [tc] { return mail::make_transport(tc); }, limiter, o->notify, fault);
+    sender->set_batching(std::chrono::milliseconds(o->flush_interval_ms), flush_group);
     const worker::Handler handler = [sender](pqxx::connection& cx, const queue::Job& job) {
       return sender->handle(cx, job);
     };
@@ -914,7 +1152,7 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
 
     const auto t0 = std::chrono::steady_clock::now();
     const worker::Totals totals = worker::run(ctx.database_url, ctx.tool_name, {"generate_brief_email"},
-                                              o->worker, handler, reporter);
+                                              o->worker, handler, reporter, sender->hooks());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!ctx.quiet) {
       char rate_text[64];

@@ -8,6 +8,7 @@
 #include "briefos/render.hpp"
 #include "briefos/worker.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -83,7 +84,9 @@ public:
 
   // The worker::Handler body. Returns Outcome::done(result, true) after
   // completing the job in the transaction that recorded the email's final
-  // state; Outcome::transient / permanent after recording a failure.
+  // state; Outcome::transient / permanent after recording a failure. Inside
+  // a batch begun with begin_batch() (and batching on), an accepted message
+  // returns a deferred Outcome instead: flush() records it later.
   worker::Outcome handle(pqxx::connection& cx, const queue::Job& job);
 
   // The last Delivery recorded for `job_id` (and forget it), for reports.
@@ -92,10 +95,34 @@ public:
   // Emails sent again from 'sending' since construction.
   long long resent() const;
 
+  // Batch the database work of each claimed batch (see "Batching" in
+  // email_command.cpp): `interval` is the longest an accepted message waits
+  // for its 'sent' record, `group` the most messages checked and marked
+  // 'sending', or recorded 'sent', in one statement. A zero `interval`
+  // turns batching off: each message is checked right before its hand-over
+  // and recorded right after it (one message per window).
+  void set_batching(std::chrono::milliseconds interval, std::size_t group);
+
+  // The worker::BatchHooks that batch this Sender's database work (pass
+  // them to worker::run with handle() as the handler).
+  worker::BatchHooks hooks();
+
+  // The hooks' parts, public for the tests: begin a claimed batch, record
+  // the deferred deliveries (all with Flush::now, else when due), and end a
+  // batch whose `unstarted` jobs will be released.
+  void begin_batch(pqxx::connection& cx, const std::vector<queue::Job>& jobs);
+  std::vector<worker::BatchHooks::Recorded> flush(pqxx::connection& cx, worker::BatchHooks::Flush when);
+  void end_batch(pqxx::connection& cx, const std::vector<queue::Job>& unstarted);
+
 private:
   struct Slot;
   Slot& slot_for(pqxx::connection& cx);
   void remember(long long job_id, Delivery d);
+  void prepare_group(pqxx::connection& cx, Slot& slot, std::size_t from);
+  std::optional<std::string> id_domain() const;
+  bool fault_due();
+  std::optional<std::string> variant_for(const std::string& email_id) const;
+  std::vector<worker::BatchHooks::Recorded> record(pqxx::connection& cx, Slot& slot);
 
   Settings m_settings;
   TransportFactory m_factory;
@@ -106,6 +133,9 @@ private:
   std::map<const pqxx::connection*, std::unique_ptr<Slot>> m_slots;
   std::map<long long, Delivery> m_deliveries;
   long long m_resent = 0;
+  std::atomic<long> m_fault_hits{0};
+  std::chrono::milliseconds m_flush_interval{0};
+  std::size_t m_group = 1;
 };
 
 // Declare briefos-email's options on `tool` and return its body.

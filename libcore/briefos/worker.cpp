@@ -7,8 +7,11 @@
 // transactions). A slot claims a batch in one statement, runs the handler on
 // each job, and records the plain completions of the batch in one statement
 // (handlers that write domain data complete their job inside their own
-// transaction instead). A batch handler gets the whole batch in one call
-// and returns one outcome (or exception) per job, recorded as above. A separate heartbeat thread, with its own connection,
+// transaction instead, or, with BatchHooks, defer it to a flush that records
+// a group of jobs and says which were still held; such jobs stay in flight,
+// their leases extended, until that flush). A batch handler gets the whole
+// batch in one call and returns one outcome (or exception) per job, recorded
+// as above. A separate heartbeat thread, with its own connection,
 // extends the leases of every job in flight at a third of the lease, and in
 // long-running mode rescues expired leases of crashed workers; a listener
 // thread LISTENs on briefos_jobs and wakes idle slots, while the poll
@@ -35,6 +38,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -63,8 +67,8 @@ private:
 
 struct Shared {
   Shared(const Options& o, const std::vector<std::string>& t, const Handler* h, const BatchHandler* b,
-         const Reporter& r, std::string u, std::string a)
-      : opts(o), types(t), handler(h), batch_handler(b), reporter(r), url(std::move(u)),
+         const Reporter& r, const BatchHooks& k, std::string u, std::string a)
+      : opts(o), types(t), handler(h), batch_handler(b), reporter(r), hooks(k), url(std::move(u)),
         app_name(std::move(a)) {}
 
   const Options& opts;
@@ -72,6 +76,7 @@ struct Shared {
   const Handler* handler;             // one of these two is set
   const BatchHandler* batch_handler;
   const Reporter& reporter;
+  const BatchHooks& hooks;
   std::string url;
   std::string app_name;
 
@@ -181,6 +186,28 @@ void run_slot(Shared& s, int slot) {
         s.started += static_cast<long long>(jobs.size());
         for (const auto& j : jobs) s.in_flight.insert({j.id, worker_id});
       }
+      if (s.hooks.begin) s.hooks.begin(*cx, jobs);
+      // Jobs the handler deferred (BatchHooks), by id: index into jobs and
+      // the handler's time. They stay in flight (leases extended) until a
+      // flush records them.
+      std::map<long long, std::pair<std::size_t, double>> deferred;
+      auto record_deferred = [&](BatchHooks::Flush when) {
+        if (!s.hooks.flush || deferred.empty()) return;
+        for (const auto& r : s.hooks.flush(*cx, when)) {
+          const auto it = deferred.find(r.job_id);
+          if (it == deferred.end()) continue;
+          const queue::Job& job = jobs[it->second.first];
+          if (r.held) {
+            report(s, job, "completed", r.result, "", it->second.second);
+          } else {
+            spdlog::warn("job {} was lost (lease expired or cancelled) before its work was recorded", job.id);
+            report(s, job, "lost", nullptr, "", it->second.second);
+          }
+          deferred.erase(it);
+          std::lock_guard lock(s.mu);
+          s.in_flight.erase({job.id, worker_id});
+        }
+      };
       std::vector<std::pair<long long, nlohmann::json>> to_complete;
       std::vector<std::pair<std::size_t, double>> to_complete_jobs;  // index into jobs
       // Record and report what became of jobs[idx]: its outcome, or the
@@ -219,7 +246,9 @@ void run_slot(Shared& s, int slot) {
           spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
           report(s, job, "lost", nullptr, outcome.error, secs);
         } else if (outcome.kind == Outcome::Kind::completed) {
-          if (outcome.recorded) {
+          if (outcome.deferred) {
+            deferred.emplace(job.id, std::make_pair(idx, secs));
+          } else if (outcome.recorded) {
             report(s, job, "completed", outcome.result, "", secs);
           } else {
             to_complete.emplace_back(job.id, outcome.result);
@@ -241,8 +270,11 @@ void run_slot(Shared& s, int slot) {
           }
           report(s, job, status, nullptr, outcome.error, secs);
         }
-        std::lock_guard lock(s.mu);
-        s.in_flight.erase({job.id, worker_id});
+        if (deferred.count(job.id) == 0) {
+          std::lock_guard lock(s.mu);
+          s.in_flight.erase({job.id, worker_id});
+        }
+        record_deferred(BatchHooks::Flush::if_due);
       };
       // The worker's own checks of a job, before any handler sees it.
       const auto check = [&](const queue::Job& job) {
@@ -317,6 +349,12 @@ void run_slot(Shared& s, int slot) {
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
         for (std::size_t k = i; k < jobs.size(); ++k) unstarted.push_back(k);
+      }
+      record_deferred(BatchHooks::Flush::now);
+      if (s.hooks.end) {
+        std::vector<queue::Job> rest;
+        for (std::size_t k : unstarted) rest.push_back(jobs[k]);
+        s.hooks.end(*cx, rest);
       }
       if (!to_complete.empty()) {
         pqxx::work tx{*cx};
@@ -504,8 +542,9 @@ Totals run_with(const std::string& database_url,
                 const Options& opts,
                 const Handler* handler,
                 const BatchHandler* batch_handler,
-                const Reporter& reporter) {
-  Shared s{opts, types, handler, batch_handler, reporter, database_url, application_name};
+                const Reporter& reporter,
+                const BatchHooks& hooks) {
+  Shared s{opts, types, handler, batch_handler, reporter, hooks, database_url, application_name};
   if (opts.max_runtime.count() > 0) s.deadline = std::chrono::steady_clock::now() + opts.max_runtime;
   {
     // Fail fast (exit 3) when the database is unreachable, and rescue jobs
@@ -549,8 +588,9 @@ Totals run(const std::string& database_url,
            const std::vector<std::string>& types,
            const Options& opts,
            const Handler& handler,
-           const Reporter& reporter) {
-  return run_with(database_url, application_name, types, opts, &handler, nullptr, reporter);
+           const Reporter& reporter,
+           const BatchHooks& hooks) {
+  return run_with(database_url, application_name, types, opts, &handler, nullptr, reporter, hooks);
 }
 
 Totals run(const std::string& database_url,
@@ -559,7 +599,8 @@ Totals run(const std::string& database_url,
            const Options& opts,
            const BatchHandler& batch_handler,
            const Reporter& reporter) {
-  return run_with(database_url, application_name, types, opts, nullptr, &batch_handler, reporter);
+  const BatchHooks none;
+  return run_with(database_url, application_name, types, opts, nullptr, &batch_handler, reporter, none);
 }
 
 }  // namespace briefos::worker

@@ -28,6 +28,9 @@ struct Outcome {
   // The handler already called queue::complete() in its own transaction
   // (together with its domain writes); the worker only counts it.
   bool recorded = false;
+  // The handler will record the job (domain writes and completion) in a
+  // later BatchHooks::flush; the worker reports it when that flush says so.
+  bool deferred = false;
   std::optional<std::chrono::milliseconds> retry_in;
 
   static Outcome done(nlohmann::json r, bool recorded_in_tx) {
@@ -91,6 +94,29 @@ struct Report {
 };
 using Reporter = std::function<void(const Report&)>;
 
+// Optional hooks for a handler that works on a claimed batch as a whole
+// (briefos-email: one statement marks the batch 'sending', one records a
+// group of deliveries). All run on the slot's thread and connection.
+struct BatchHooks {
+  enum class Flush { if_due, now };
+  // A deferred job the flush recorded: `held` false if its lease was lost.
+  struct Recorded {
+    long long job_id = 0;
+    bool held = true;
+    nlohmann::json result;
+  };
+  // Called with each claimed batch before its first job.
+  std::function<void(pqxx::connection&, const std::vector<queue::Job>&)> begin;
+  // Record deferred jobs: all of them with Flush::now, else only when the
+  // handler's own limits (count, age) say so. Called after every job and at
+  // the end of every batch.
+  std::function<std::vector<Recorded>(pqxx::connection&, Flush)> flush;
+  // Called at the end of every batch with the jobs the slot did not start
+  // (shutdown, limits), before they are released; also forgets anything
+  // begin() prepared for them.
+  std::function<void(pqxx::connection&, const std::vector<queue::Job>&)> end;
+};
+
 enum class Mode {
   once,         // claim one batch per slot, process it, exit
   drain,        // until nothing is due
@@ -142,7 +168,8 @@ Totals run(const std::string& database_url,
            const std::vector<std::string>& types,
            const Options& opts,
            const Handler& handler,
-           const Reporter& reporter);
+           const Reporter& reporter,
+           const BatchHooks& hooks = {});
 
 // The same with a batch handler: each claimed batch goes to `batch_handler`
 // in one call. On SIGINT/SIGTERM a batch already handed over is finished.

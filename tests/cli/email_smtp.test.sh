@@ -3,7 +3,9 @@
 # (tests/cli/smtp_server.py, Debian's aiosmtpd under /usr/bin/python3):
 # well-formed messages, 451 then 250, 550, a connection dropped mid-DATA,
 # crashes between claim and send and between send and record, pipelines,
-# Maildir, dry run, preview and the missing-transport error.
+# Maildir, dry run, preview and the missing-transport error; batched records
+# (a crash resends only what was left 'sending', a stop puts the unstarted
+# rest of a batch back to pending).
 . "$(dirname "$0")/lib.sh"
 need_db
 
@@ -223,5 +225,59 @@ check "nothing was claimed without a transport" test "$(q "$db" "SELECT count(*)
 expect_status 2 "a password in the URL is refused" \
   "$email" --database-url "$db" --transport "smtp://u:secret@127.0.0.1:$port" --drain
 check "the password is not echoed" sh -c "! grep -q secret '$tmp/err'"
+
+# --- 9. batched records: a crash loses no record and resends only 'sending' ---
+# --batch 2: each batch is marked 'sending' in one statement and recorded
+# 'sent' in one statement at its end (a long --flush-interval keeps the
+# record from coming earlier). The crash comes right after the server
+# accepted the third message: batch 1 is recorded, batch 2 is not.
+script 250
+db=$(new_migrated_db email9)
+seed "$db" nine 6
+before=$(stored)
+set +e
+BRIEFOS_FAULT=after_send BRIEFOS_FAULT_COUNT=3 "$email" --database-url "$db" --transport "$transport" $common \
+  --drain --connections 1 --batch 2 --flush-interval 1000 >/dev/null 2>&1
+rc=$?
+set -e
+check "batched: the process died after the third acceptance" test "$rc" -eq 137
+check "batched: the server has three" test "$(stored)" -eq $((before + 3))
+check "batched: first batch recorded, second left sending, rest untouched" \
+  test "$(q "$db" "SELECT string_agg(status || ':' || n, ' ' ORDER BY status) FROM (SELECT status, count(*) n FROM emails GROUP BY 1) s")" = "pending:2 sending:2 sent:2"
+q "$db" "SELECT message_id FROM emails WHERE status = 'sent'" >"$tmp/recorded.txt"
+expire_leases "$db"
+expect_status 0 "batched: the rescued jobs finish the run" \
+  "$email" --database-url "$db" --transport "$transport" $common --drain --json --connections 1 --batch 2
+check "batched: all six sent, one sent event each" \
+  test "$(q "$db" "SELECT count(*) FILTER (WHERE status = 'sent') || ':' || (SELECT count(*) FROM email_tracking_events WHERE event_type = 'sent') FROM emails")" = "6:6"
+check "batched: seven deliveries (one duplicate)" test "$(stored)" -eq $((before + 7))
+check "batched: the two left sending are flagged resent" test "$(grep -c '"resent":true' "$tmp/out")" -eq 2
+for mid in $(cat "$tmp/recorded.txt"); do
+  check "batched: recorded before the crash, delivered once <$mid>" \
+    test "$(grep -l "^Message-ID: <$mid>" "$srv"/msg-*.eml | wc -l)" -eq 1
+done
+dup=$(q "$db" "SELECT message_id FROM emails e WHERE EXISTS (SELECT 1 FROM email_tracking_events t
+              WHERE t.email_id = e.id AND (t.event_data->>'resent')::boolean)" | while read -r mid; do
+        grep -l "^Message-ID: <$mid>" "$srv"/msg-*.eml | wc -l; done | sort | tr '\n' ' ')
+check "batched: of the two resent, one was delivered twice, one once (same Message-ID)" test "$dup" = "1 2 "
+
+# --- 10. batched: jobs not started at a stop go back to pending, not sending ----
+db=$(new_migrated_db email10)
+seed "$db" ten 4
+# Each message takes 1.5 s: the first starts before the 2 s deadline, the
+# third cannot, so one or two are sent and the rest of the batch (marked
+# 'sending' with the first) is not started.
+script "slow:1500"
+expect_status 130 "batched: --max-runtime stops in the middle of a batch" \
+  "$email" --database-url "$db" --transport "$transport" $common --drain --connections 1 --batch 4 --max-runtime 2
+sent=$(q "$db" "SELECT count(*) FROM emails WHERE status = 'sent'")
+check "batched: one or two sent before the stop" test "$sent" -ge 1 -a "$sent" -le 2
+check "batched: the rest back to pending (emails, recipients, jobs), none left sending" \
+  test "$(q "$db" "SELECT count(*) FILTER (WHERE status = 'pending') || ':' || count(*) FILTER (WHERE status = 'sending') FROM emails"):$(q "$db" "SELECT count(*) FROM email_recipients WHERE status = 'pending'"):$(q "$db" "SELECT count(*) FROM queue_jobs WHERE status = 'pending'")" = "$((4 - sent)):0:$((4 - sent)):$((4 - sent))"
+script 250
+expect_status 0 "batched: the released jobs are sent later" \
+  "$email" --database-url "$db" --transport "$transport" $common --drain --json
+check "batched: not flagged as resends" sh -c "! grep -q resent '$tmp/out'"
+check "batched: four sent" test "$(q "$db" "SELECT count(*) FROM emails WHERE status = 'sent'")" -eq 4
 
 finish

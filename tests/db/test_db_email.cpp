@@ -45,14 +45,14 @@ private:
   std::shared_ptr<Outbox> m_box;
 };
 
-std::string read_seed() {
+std::string read_seed(const std::string& prefix = "db", int count = 1) {
   std::ifstream in(std::string(BRIEFOS_SOURCE_DIR) + "/tests/cli/email_seed.sql");
   std::stringstream ss;
   ss << in.rdbuf();
   std::string sql = ss.str();
   // psql variables, as the shell tests pass them.
-  for (std::size_t p; (p = sql.find(":'prefix'")) != std::string::npos;) sql.replace(p, 9, "'db'");
-  for (std::size_t p; (p = sql.find(":count")) != std::string::npos;) sql.replace(p, 6, "1");
+  for (std::size_t p; (p = sql.find(":'prefix'")) != std::string::npos;) sql.replace(p, 9, "'" + prefix + "'");
+  for (std::size_t p; (p = sql.find(":count")) != std::string::npos;) sql.replace(p, 6, std::to_string(count));
   return sql;
 }
 
@@ -80,6 +80,27 @@ struct EmailFixture {
     auto jobs = queue::claim(db.cx(), o);
     REQUIRE(jobs.size() == 1);
     return jobs.front();
+  }
+
+  std::vector<queue::Job> claim_all() {
+    queue::ClaimOptions o;
+    o.types = {"generate_brief_email"};
+    o.worker_id = "test:1";
+    o.limit = 10;
+    return queue::claim(db.cx(), o);
+  }
+
+  // How many messages with each email's Message-ID the transport saw, by
+  // email id order: "1,2,1".
+  std::string deliveries_by_email() {
+    std::string out;
+    for (const auto& row : db.exec("SELECT message_id FROM emails ORDER BY id")) {
+      const std::string mid = row[0].is_null() ? std::string() : row[0].as<std::string>();
+      long n = 0;
+      for (const auto& m : box->sent) n += m.message_id == mid ? 1 : 0;
+      out += (out.empty() ? "" : ",") + std::to_string(n);
+    }
+    return out;
   }
 
   std::string email_status() { return db.scalar("SELECT status FROM emails WHERE id = '" + email_id + "'"); }
@@ -260,6 +281,115 @@ TEST_CASE_FIXTURE(EmailFixture, "email::notifies briefos_events after commit") {
   CHECK(j["event"] == "email_sent");
   CHECK(j["email_id"] == email_id);
   CHECK(j["brief_date"] == "2025-10-01");
+}
+
+// --- Batching (BatchHooks): one statement per group, not per message ---
+
+using Flush = briefos::worker::BatchHooks::Flush;
+
+TEST_CASE_FIXTURE(EmailFixture, "email::a batch marks its group sending and records every delivery once") {
+  db.exec(read_seed("bt", 3));
+  sender->set_batching(std::chrono::milliseconds(1000), 32);
+  const auto jobs = claim_all();
+  REQUIRE(jobs.size() == 4);
+  sender->begin_batch(db.cx(), jobs);
+  const auto first = sender->handle(db.cx(), jobs[0]);
+  CHECK(first.deferred);
+  // The first job's group is the whole batch: all four marked at once.
+  CHECK(db.scalar("SELECT count(*) FROM emails WHERE status = 'sending'") == "4");
+  CHECK(db.scalar("SELECT count(*) FROM email_recipients WHERE status = 'sending'") == "4");
+  for (std::size_t k = 1; k < jobs.size(); ++k) CHECK(sender->handle(db.cx(), jobs[k]).deferred);
+  CHECK(box->sent.size() == 4);
+  // Accepted, not yet recorded: nothing is due (4 of 32, under 1 s).
+  CHECK(sender->flush(db.cx(), Flush::if_due).empty());
+  CHECK(db.scalar("SELECT count(*) FROM email_tracking_events") == "0");
+  const auto recorded = sender->flush(db.cx(), Flush::now);
+  REQUIRE(recorded.size() == 4);
+  for (const auto& r : recorded) {
+    CHECK(r.held);
+    CHECK(r.result.value("status", "") == "sent");
+  }
+  sender->end_batch(db.cx(), {});
+  CHECK(db.scalar("SELECT string_agg(DISTINCT status, ',') FROM emails") == "sent");
+  CHECK(db.scalar("SELECT count(*) FROM emails WHERE sent_at IS NOT NULL AND message_id = 'briefos.' || id || '@example.com'") == "4");
+  CHECK(db.scalar("SELECT string_agg(DISTINCT status, ',') FROM email_recipients") == "sent");
+  CHECK(db.scalar("SELECT count(*) || ':' || count(DISTINCT email_id) FROM email_tracking_events WHERE event_type = 'sent'") == "4:4");
+  CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE status = 'completed'") == "4");
+  CHECK(deliveries_by_email() == "1,1,1,1");
+  // The same jobs again: nothing more goes out.
+  sender->begin_batch(db.cx(), jobs);
+  for (const auto& j : jobs) CHECK_THROWS_AS(sender->handle(db.cx(), j), queue::LeaseLost);
+  sender->end_batch(db.cx(), {});
+  CHECK(box->sent.size() == 4);
+}
+
+TEST_CASE_FIXTURE(EmailFixture, "email::a batch puts emails it marked and never handed over back to pending") {
+  db.exec(read_seed("bt", 3));
+  sender->set_batching(std::chrono::milliseconds(1000), 32);
+  const auto jobs = claim_all();
+  REQUIRE(jobs.size() == 4);
+  sender->begin_batch(db.cx(), jobs);
+  CHECK(sender->handle(db.cx(), jobs[0]).deferred);
+  CHECK(sender->flush(db.cx(), Flush::now).size() == 1);
+  // A stop before the other three: the worker ends the batch, then releases.
+  sender->end_batch(db.cx(), std::vector<queue::Job>(jobs.begin() + 1, jobs.end()));
+  CHECK(db.scalar("SELECT count(*) FILTER (WHERE status = 'sent') || ':' || count(*) FILTER (WHERE status = 'pending') FROM emails") == "1:3");
+  CHECK(db.scalar("SELECT count(*) FROM email_recipients WHERE status = 'pending'") == "3");
+  CHECK(box->sent.size() == 1);
+}
+
+TEST_CASE_FIXTURE(EmailFixture, "email::a crash before the batch record resends only what was left sending") {
+  db.exec(read_seed("bt", 3));
+  sender->set_batching(std::chrono::milliseconds(1000), 32);
+  const auto jobs = claim_all();
+  REQUIRE(jobs.size() == 4);
+  sender->begin_batch(db.cx(), jobs);
+  sender->handle(db.cx(), jobs[0]);
+  REQUIRE(sender->flush(db.cx(), Flush::now).size() == 1);  // recorded
+  sender->handle(db.cx(), jobs[1]);                          // accepted, not recorded
+  // The process dies here: no flush, no end_batch. Its leases expire and the
+  // jobs are rescued; a new process runs them.
+  const std::string recorded_id = jobs[0].metadata.value("emailId", "");
+  db.exec("UPDATE queue_jobs SET locked_until = now() - interval '1 second' WHERE status = 'processing'");
+  {
+    pqxx::work tx{db.cx()};
+    CHECK(queue::rescue_expired(tx).retried == 3);
+    tx.commit();
+  }
+  CHECK(db.scalar("SELECT count(*) FROM emails WHERE status = 'sending'") == "3");
+  ec::Settings s;
+  s.base_url = "https://app.example.com";
+  s.message_id_domain = "example.com";
+  ec::Sender after(s, [b = box] { return std::make_unique<FakeTransport>(b); }, nullptr, false);
+  after.set_batching(std::chrono::milliseconds(1000), 32);
+  const auto rescued = claim_all();
+  REQUIRE(rescued.size() == 3);
+  after.begin_batch(db.cx(), rescued);
+  for (const auto& j : rescued) {
+    CHECK(j.metadata.value("emailId", "") != recorded_id);
+    CHECK(after.handle(db.cx(), j).deferred);
+    const auto d = after.take(j.id);
+    REQUIRE(d);
+    CHECK(d->resent);
+  }
+  CHECK(after.flush(db.cx(), Flush::now).size() == 3);
+  after.end_batch(db.cx(), {});
+  CHECK(after.resent() == 3);
+  CHECK(db.scalar("SELECT count(*) FROM emails WHERE status = 'sent'") == "4");
+  CHECK(db.scalar("SELECT count(*) || ':' || count(DISTINCT email_id) FROM email_tracking_events WHERE event_type = 'sent'") == "4:4");
+  // The recorded email went out once; the accepted-but-unrecorded one twice
+  // with one Message-ID; the two marked and never sent once each.
+  const std::string mid0 = db.scalar("SELECT message_id FROM emails WHERE id = '" + recorded_id + "'");
+  const std::string mid1 = db.scalar("SELECT message_id FROM emails WHERE id = '" + jobs[1].metadata.value("emailId", "") + "'");
+  long n0 = 0;
+  long n1 = 0;
+  for (const auto& m : box->sent) {
+    n0 += m.message_id == mid0 ? 1 : 0;
+    n1 += m.message_id == mid1 ? 1 : 0;
+  }
+  CHECK(n0 == 1);
+  CHECK(n1 == 2);
+  CHECK(box->sent.size() == 5);
 }
 
 TEST_SUITE_END();

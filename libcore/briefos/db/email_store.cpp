@@ -11,6 +11,8 @@
 // bound parameters.
 #include "briefos/db/email_store.hpp"
 
+#include <map>
+
 namespace briefos::db::email_store {
 
 namespace {
@@ -115,6 +117,76 @@ WITH e AS (
 SELECT count(*) AS held FROM j
 )SQL";
 
+// begin_send for a batch: the same decision and the same writes, for every
+// email of $1 (a JSON array of {"id", "variant"}) in one statement. Rows are
+// locked in id order, so two batches can never deadlock on each other.
+constexpr const char* begin_send_many_head = R"SQL(
+WITH want AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, variant text)
+), cur AS (
+)SQL";
+constexpr const char* begin_send_many_tail = R"SQL(
+), go AS (
+  SELECT cur.id, want.variant FROM cur JOIN want ON want.id = cur.id
+   WHERE cur.status IN ('pending', 'sending') AND cur.user_exists AND cur.brief_id IS NOT NULL
+     AND COALESCE(cur.email_daily_brief, false) AND COALESCE(cur.is_active, false)
+     AND cur.suppressed IS NULL AND cur.recipient_count = 1
+), r AS (
+  UPDATE email_recipients SET status = 'sending'
+   WHERE email_id IN (SELECT id FROM go) AND status IN ('pending', 'sending', 'failed')
+), m AS (
+  UPDATE emails
+     SET status = 'sending', subject_variant = go.variant,
+         message_id = COALESCE(emails.message_id,
+                               'briefos.' || emails.id || '@'
+                               || COALESCE($2, split_part(emails.from_email, '@', 2)))
+    FROM go
+   WHERE emails.id = go.id
+  RETURNING emails.id, emails.message_id
+)
+SELECT cur.*, m.message_id AS marked_message_id FROM cur LEFT JOIN m ON m.id = cur.id
+)SQL";
+
+// finish_sent for a group of deliveries: $1 is a JSON array of
+// {"email_id", "message_id", "event", "job_id", "attempts", "result"}, $2
+// the worker id. Every email is recorded as sent; the jobs still held are
+// completed and returned. Keep in step with finish_sent_sql.
+constexpr const char* finish_sent_many_sql = R"SQL(
+WITH x AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS x(email_id uuid, message_id text, event jsonb, job_id bigint, attempts int, result jsonb)
+), e AS (
+  UPDATE emails SET status = 'sent', sent_at = now(), message_id = x.message_id, error_message = NULL
+    FROM x WHERE emails.id = x.email_id
+), r AS (
+  UPDATE email_recipients SET status = 'sent', sent_at = now(), error_message = NULL
+    FROM x WHERE email_recipients.email_id = x.email_id
+  RETURNING email_recipients.id, email_recipients.email_id
+), ev AS (
+  INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
+  SELECT r.email_id, r.id, 'sent', x.event FROM r JOIN x ON x.email_id = r.email_id
+)
+UPDATE queue_jobs SET status = 'completed', result = x.result, completed_at = now(),
+       updated_at = now(), locked_by = NULL, locked_until = NULL
+  FROM x
+ WHERE queue_jobs.id = x.job_id AND queue_jobs.status = 'processing'
+   AND queue_jobs.locked_by = $2 AND queue_jobs.attempts = x.attempts
+RETURNING queue_jobs.id
+)SQL";
+
+// Emails a batch marked 'sending' and then never handed over (shutdown, a
+// lost lease): back to pending, so the next run is not mistaken for a
+// resend. Only rows still 'sending' are touched.
+constexpr const char* revert_sending_sql = R"SQL(
+WITH e AS (
+  UPDATE emails SET status = 'pending'
+   WHERE id = ANY($1::uuid[]) AND status = 'sending'
+  RETURNING id
+)
+UPDATE email_recipients SET status = 'pending'
+ WHERE email_id IN (SELECT id FROM e) AND status = 'sending'
+)SQL";
+
 constexpr const char* mark_retry_sql = R"SQL(
 WITH r AS (
   UPDATE email_recipients SET status = 'pending', error_message = $2
@@ -190,6 +262,12 @@ void prepare(pqxx::connection_base& cx) {
   cx.prepare("email_mark_sending", mark_sending_sql);
   cx.prepare("email_mark_sent", mark_sent_sql);
   cx.prepare("email_finish_sent", finish_sent_sql);
+  std::string many_load = load_sql;
+  const std::string one = "WHERE e.id = $1::uuid";
+  many_load.replace(many_load.find(one), one.size(), "WHERE e.id IN (SELECT id FROM want)\n ORDER BY e.id");
+  cx.prepare("email_begin_send_many",
+             std::string(begin_send_many_head) + many_load + " FOR UPDATE OF e" + begin_send_many_tail);
+  cx.prepare("email_finish_sent_many", finish_sent_many_sql);
 }
 
 namespace {
@@ -250,6 +328,57 @@ std::optional<EmailRow> begin_send(pqxx::transaction_base& tx,
     e.subject_variant = subject_variant;
   }
   return e;
+}
+
+std::vector<EmailRow> begin_send_many(pqxx::transaction_base& tx,
+                                     const std::vector<std::pair<std::string, std::optional<std::string>>>& emails,
+                                     const std::optional<std::string>& message_id_domain) {
+  nlohmann::json want = nlohmann::json::array();
+  for (const auto& [id, variant] : emails) {
+    if (!is_uuid(id)) continue;
+    want.push_back({{"id", id}, {"variant", variant ? nlohmann::json(*variant) : nlohmann::json(nullptr)}});
+  }
+  std::vector<EmailRow> out;
+  if (want.empty()) return out;
+  prepare(tx.conn());
+  const pqxx::result res = tx.exec_prepared("email_begin_send_many", want.dump(), message_id_domain);
+  std::map<std::string, std::optional<std::string>> variants(emails.begin(), emails.end());
+  for (const auto& row : res) {
+    EmailRow e = parse_email(row);
+    if (const auto marked = opt<std::string>(row["marked_message_id"])) {
+      e.marked_sending = true;
+      e.message_id = marked;
+      e.subject_variant = variants[e.id];
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<long long> finish_sent_many(pqxx::transaction_base& tx,
+                                        const std::vector<SentRecord>& sent,
+                                        const std::string& worker_id) {
+  if (sent.empty()) return {};
+  nlohmann::json x = nlohmann::json::array();
+  for (const auto& s : sent) {
+    x.push_back({{"email_id", s.email_id},
+                 {"message_id", s.message_id},
+                 {"event", s.event_data},
+                 {"job_id", s.job_id},
+                 {"attempts", s.attempts},
+                 {"result", s.result}});
+  }
+  prepare(tx.conn());
+  const pqxx::result res = tx.exec_prepared("email_finish_sent_many",
+      x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), worker_id);
+  std::vector<long long> held;
+  for (const auto& row : res) held.push_back(row[0].as<long long>());
+  return held;
+}
+
+void revert_sending(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  tx.exec_params0(revert_sending_sql, uuid_array(ids, ""));
 }
 
 void mark_sending(pqxx::transaction_base& tx,

@@ -69,6 +69,38 @@ std::optional<EmailRow> begin_send(pqxx::transaction_base& tx,
                                    const std::optional<std::string>& message_id_domain,
                                    const std::optional<std::string>& subject_variant);
 
+// begin_send() for many emails in one statement: `emails` holds each
+// email's id and subject variant. Returns a row per existing email (in no
+// particular order), `marked_sending` set on those now 'sending'; the others
+// are untouched, for the caller's transactional path. Invalid ids are
+// skipped.
+std::vector<EmailRow> begin_send_many(pqxx::transaction_base& tx,
+                                     const std::vector<std::pair<std::string, std::optional<std::string>>>& emails,
+                                     const std::optional<std::string>& message_id_domain);
+
+// One accepted delivery to record with finish_sent_many().
+struct SentRecord {
+  std::string email_id;
+  std::string message_id;
+  nlohmann::json event_data;
+  long long job_id = 0;
+  int attempts = 0;
+  nlohmann::json result;
+};
+
+// finish_sent() for a group of deliveries in one statement (run it on an
+// autocommit `tx`): every email is recorded as sent; the jobs still held by
+// `worker_id` in their attempt are completed. Returns the ids of the jobs
+// completed (a job missing from it lost its lease).
+std::vector<long long> finish_sent_many(pqxx::transaction_base& tx,
+                                        const std::vector<SentRecord>& sent,
+                                        const std::string& worker_id);
+
+// Emails `ids` that begin_send_many() marked and that were then not handed
+// over: 'sending' -> 'pending' (email and recipients). Rows in any other
+// status are left alone.
+void revert_sending(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+
 // pending -> sending, storing the Message-ID and subject variant first, so a
 // crash after the server accepted leaves a row that says "maybe sent".
 void mark_sending(pqxx::transaction_base& tx,
