@@ -22,6 +22,8 @@ aio="smtp://127.0.0.1:$smtp_port"
 start_smtp "$tmp/raw" "$src/tests/cli/smtp_raw_server.py"
 raw="smtp://127.0.0.1:$smtp_port"
 stored() { find "$tmp/$1" -name 'msg-*.eml' | wc -l | tr -d ' '; }
+# stored_for DIR ADDRESS: messages DIR's server accepted for ADDRESS.
+stored_for() { grep -l -F "$2" "$tmp/$1"/msg-*.json 2>/dev/null | wc -l | tr -d ' '; }
 script() { printf '%s' "$2" >"$tmp/$1/script"; }
 
 # one_email NAME: seed one pending email (tests/cli/email_seed.sql) for
@@ -105,8 +107,10 @@ for code in 554 rcpt550; do
   sql "UPDATE queue_jobs SET scheduled_for = now() - interval '1 hour' WHERE metadata->>'emailId' = '$id'" >/dev/null
   script srv 250
   run_timed again "$email" --database-url "$url" --transport "$aio" $common --drain
+  # Counted for this address only: the drain may also deliver the 451 and
+  # 452 emails above once their backoff has passed (a slow, sanitized run).
   check "$code: a later drain does not retry it" \
-    test "$(stored srv):$(state_of "$id")" = "$before:failed|bounced|failed|1"
+    test "$(stored_for srv "p${code}1@example.org"):$(state_of "$id")" = "0:failed|bounced|failed|1"
 done
 
 # --- greetings that refuse, a server that never greets -------------------------------
