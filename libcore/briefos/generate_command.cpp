@@ -10,7 +10,8 @@
 //    set-based queries), then build the brief with no transaction open.
 // 3. With --llm-url, ask for the analysis (the re-engagement prompt when the
 //    scheduler flagged the job) and wait for it, still with no transaction
-//    open; the LLM client overlaps the requests of all slots. A failed LLM
+//    open; a batch's requests are made together, and the LLM client
+//    overlaps the requests of all slots. A failed LLM
 //    leaves the brief complete without analysis (llm_status 'failed', the
 //    reason in metadata.llm_error).
 // 4. In ONE transaction: upsert the brief (readers keep the old one until
@@ -49,6 +50,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -304,11 +306,7 @@ public:
   // one job at a time, so that only the job at fault fails.
   std::vector<worker::BatchItem> handle_batch(pqxx::connection& cx,
                                               const std::vector<const queue::Job*>& jobs) {
-    // With an LLM a brief takes seconds, not milliseconds: the database is
-    // not the bottleneck, and one job at a time keeps each brief's commit
-    // as soon as its analysis arrives and the shutdown promise (finish the
-    // job in hand, give the rest back).
-    if (jobs.size() == 1 || m_llm) return one_by_one(cx, jobs);
+    if (jobs.size() == 1) return one_by_one(cx, jobs);
     const auto t_batch = SteadyClock::now();
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now());
@@ -369,8 +367,15 @@ public:
       }
       live = std::move(loaded_ok);
     }
-    // 3. Store the batch and complete its jobs in one transaction.
     if (live.empty()) return items;
+    // 3. With an LLM, the analyses of the whole batch are in flight at once
+    // (up to --llm-max-in-flight across slots), and the batch is stored
+    // when the last is back. A slot with one connection thus keeps many
+    // requests open: a fresh PostgreSQL backend costs tens of milliseconds
+    // of CPU to warm up, so many slots of one brief each were the slower
+    // way to overlap requests that take seconds.
+    if (m_llm) ask_llm(made, live);
+    // 4. Store the batch and complete its jobs in one transaction.
     std::vector<json> failures(n);
     std::vector<db::brief_store::StoreInput> inputs;
     inputs.reserve(live.size());
@@ -458,6 +463,20 @@ private:
   }
 
   bool wants_llm(const Made& m) const { return m_llm && !m.built.projects.empty(); }
+
+  // Ask for the analyses of made[k], k in `live`, all at once; each brief's
+  // llm_ms is its own request's time, retries included.
+  void ask_llm(std::vector<Made>& made, const std::vector<std::size_t>& live) {
+    std::vector<std::pair<std::size_t, std::future<http::LlmResult>>> asked;
+    for (std::size_t k : live) {
+      if (wants_llm(made[k])) asked.emplace_back(k, m_llm->submit(llm_request(made[k])));
+    }
+    for (auto& [k, answer] : asked) {
+      const http::LlmResult r = answer.get();
+      made[k].llm_ms = r.seconds * 1000.0;
+      take_llm(made[k], r);
+    }
+  }
 
   llm::Request llm_request(const Made& m) const {
     const JobSpec& spec = m.spec;

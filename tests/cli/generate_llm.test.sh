@@ -133,4 +133,32 @@ d=$end-first
 print('  %.2f s from the first request to the end (%.2f s from the start)' % (d, $end-$start))
 sys.exit(0 if d < 5 else 1)"
 
+# --- one slot, one batch: the batch's 20 analyses are in flight at once ------------------
+: >"$tmp/batch"
+for d in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do
+  sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
+       VALUES ('generate_daily_brief', '$alice',
+               jsonb_build_object('userId', '$alice', 'briefDate', '2025-12-$d', 'options', '{}'::jsonb))
+       RETURNING id" >>"$tmp/batch"
+done
+set +e
+"$gen" --database-url "$url" -q --jobs "$tmp/batch" --json --concurrency 1 --batch 20 \
+  --llm-max-in-flight 20 --llm-url "$base/slow/500/batch" --llm-model stub-1 \
+  >"$tmp/batch.out" 2>"$tmp/batch.err"
+rc=$?
+set -e
+check "one slot with --batch 20: all 20 briefs completed with llm ok" \
+  test "$rc" -eq 0 -a "$(grep -c '"llm":"ok"' "$tmp/batch.out")" -eq 20
+check "one slot with --batch 20: the analyses are stored in each brief" \
+  test "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$alice'
+                 AND brief_date BETWEEN '2025-12-01' AND '2025-12-20' AND llm_status = 'ok'
+                 AND llm_analysis LIKE '%Daily Brief Analysis%'")" -eq 20
+check "one slot with --batch 20: at least 10 requests in flight at once" \
+  /usr/bin/python3 -c "
+import json,sys
+ts=sorted(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/batch/' in l)
+most=max(sum(1 for u in ts if t <= u < t + 0.5) for t in ts)
+print('  %d requests, at most %d in flight at once' % (len(ts), most))
+sys.exit(0 if len(ts) == 20 and most >= 10 else 1)"
+
 finish

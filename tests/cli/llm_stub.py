@@ -205,6 +205,10 @@ def main():
     ap.add_argument("--log", required=True)
     args = ap.parse_args()
     log_file = open(args.log, "a")
+    # A listen backlog of 5 (the http.server default) drops connection
+    # attempts beyond it, and the client retries them a second later: that
+    # would measure the stub, not the overlap of requests.
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     with open(args.port_file + ".tmp", "w") as f:
