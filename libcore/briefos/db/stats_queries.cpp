@@ -354,7 +354,7 @@ Snapshot<stats::UserReport> user(pqxx::connection& cx, const std::string& id_or_
       out.report.briefs.push_back(b);
     }
     // Emails are linked to their brief by template_data->>'brief_id' (the
-    // BuildOS shape), which idx_emails_category_template_data serves.
+    // BuildOS shape), which emails_daily_brief_id_idx (0008) serves.
     const char* emails_sql = R"(
     SELECT b.id::text AS brief_id, e.id::text AS id, e.status,
            (EXTRACT(EPOCH FROM e.created_at) * 1000000)::bigint AS created_at,
