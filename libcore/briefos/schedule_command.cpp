@@ -12,7 +12,15 @@
 //   for 09:00 at 08:55 still runs when the 08:45 sweep had already covered
 //   09:00. All of it happens inside ONE transaction that holds the sweep
 //   lock: the jobs and the new state commit together or not at all, and a
-//   second sweep started meanwhile waits, then finds nothing due.
+//   second sweep started meanwhile waits, then finds nothing due. The one
+//   exception is --connections (default 2): the window inserts are shared
+//   with a second connection, whose transaction commits once both shares
+//   are done, just before the rest of the sweep; if the sweep then fails,
+//   the jobs it queued stay, and the next sweep, covering the same window,
+//   counts them as already queued. The shares never hold the same user (a
+//   zone's windows stay on one connection, and a user has one preference),
+//   so neither waits on the other's rows; lock_timeout bounds the wait if
+//   a preference changes zone between the two snapshots.
 // - Each run becomes one generate_daily_brief job, claimable --lead-time
 //   before the user's time, with dedup key brief-<user>-<local date>. An
 //   active job with that key, or a completed brief for that date, makes it
@@ -36,7 +44,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <iterator>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace briefos::schedule_command {
 
@@ -74,7 +87,17 @@ struct Options {
   bool force = false;
   int batch_size = 5000;
   int lock_timeout_s = 30;
+  int connections = 2;
 };
+
+// Where a second connection comes from.
+struct Database {
+  std::string url;
+  std::string application_name;
+};
+
+// How long a parallel share waits for a row lock (see the file comment).
+constexpr const char* share_lock_timeout_ms = "10000";
 
 // Options checked and converted before anything touches the database.
 struct Plan {
@@ -220,6 +243,113 @@ std::vector<store::Window> windows_of(const std::vector<std::string>& zones, Ins
   return out;
 }
 
+// Statements' worth of windows (about windows_per_statement each) that
+// never split a zone's windows: each user has one preference, so no user
+// is in two chunks.
+std::vector<std::vector<store::Window>> zone_chunks(const std::vector<store::Window>& windows) {
+  std::vector<std::vector<store::Window>> out;
+  for (std::size_t i = 0; i < windows.size();) {
+    std::vector<store::Window> chunk;
+    while (i < windows.size()
+           && (chunk.size() < windows_per_statement || chunk.back().zone == windows[i].zone)) {
+      chunk.push_back(windows[i++]);
+    }
+    out.push_back(std::move(chunk));
+  }
+  return out;
+}
+
+// Runs every chunk through store::enqueue_windows on `tx` and, with
+// --connections 2 or more and more than one chunk, on further connections at
+// once: each takes the next chunk when it is free. A share's PostgreSQL
+// backend does the whole insert, so on a machine with idle cores the shares
+// finish together in a fraction of the time (bench/schedule). The other
+// shares commit (or, with --dry-run, roll back) only after every share
+// succeeded; any failure rolls them all back and is rethrown.
+long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
+                         const std::vector<std::vector<store::Window>>& chunks, std::int64_t known_s,
+                         std::int64_t lead_s, store::EnqueueResult& result) {
+  std::atomic<std::size_t> next{0};
+  const auto take = [&](pqxx::dbtransaction& t, store::EnqueueResult& r) {
+    long long due = 0;
+    for (std::size_t i; (i = next++) < chunks.size();) due += store::enqueue_windows(t, chunks[i], known_s, lead_s, r);
+    return due;
+  };
+  const std::size_t others =
+      chunks.size() > 1 ? std::min<std::size_t>(static_cast<std::size_t>(std::max(1, o.connections)) - 1,
+                                                chunks.size() - 1)
+                        : 0;
+  spdlog::debug("window inserts: {} statement(s) on {} connection(s)", chunks.size(), others + 1);
+  if (others == 0) return take(tx, result);
+
+  struct Share {
+    store::EnqueueResult result;
+    long long due = 0;
+    std::exception_ptr error;
+    std::thread thread;
+  };
+  std::vector<Share> shares(others);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t finished = 0;  // shares (this one included) done with their chunks
+  bool failed = false;
+  const auto done = [&](bool ok) {
+    std::lock_guard lock(mu);
+    ++finished;
+    failed = failed || !ok;
+    cv.notify_all();
+  };
+  for (auto& s : shares) {
+    s.thread = std::thread([&, &s = s] {
+      try {
+        auto cx = db::connect(db.url, db.application_name + " (share)");
+        pqxx::work t{*cx};
+        t.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
+        s.due = take(t, s.result);
+        done(true);
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return finished == others + 1; });
+        if (failed || o.dry_run) return;  // the transaction rolls back
+        lock.unlock();
+        t.commit();
+      } catch (...) {
+        s.error = std::current_exception();
+        next = chunks.size();
+        std::lock_guard lock(mu);
+        if (finished < others + 1) {
+          ++finished;
+          failed = true;
+          cv.notify_all();
+        }
+      }
+    });
+  }
+  long long due = 0;
+  std::exception_ptr error;
+  try {
+    tx.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
+    due = take(tx, result);
+    tx.exec("SELECT set_config('lock_timeout', '0', true)");
+  } catch (...) {
+    error = std::current_exception();
+    next = chunks.size();
+  }
+  done(!error);
+  for (auto& s : shares) s.thread.join();
+  if (error) std::rethrow_exception(error);
+  for (auto& s : shares) {
+    if (s.error) std::rethrow_exception(s.error);
+  }
+  for (auto& s : shares) {
+    due += s.due;
+    result.already_queued += s.result.already_queued;
+    result.already_generated += s.result.already_generated;
+    result.queued.insert(result.queued.end(), std::make_move_iterator(s.result.queued.begin()),
+                         std::make_move_iterator(s.result.queued.end()));
+  }
+  return due;
+}
+
 template <typename F>
 void by_chunks(const std::vector<store::Window>& windows, F&& f) {
   for (std::size_t i = 0; i < windows.size(); i += windows_per_statement) {
@@ -253,7 +383,7 @@ std::vector<std::string> usable_zones(pqxx::work& tx, Counts& c, Reporter& rep) 
   return good;
 }
 
-void sweep(pqxx::work& tx, const Options& o, const Plan& p, Instant now,
+void sweep(pqxx::work& tx, const Options& o, const Database& db, const Plan& p, Instant now,
            const std::optional<store::SweepState>& state, Counts& c, Reporter& rep,
            store::EnqueueResult& result) {
   const std::int64_t now_s = now.time_since_epoch().count();
@@ -265,14 +395,13 @@ void sweep(pqxx::work& tx, const Options& o, const Plan& p, Instant now,
   const auto zones = usable_zones(tx, c, rep);
   std::vector<store::BriefJob> jobs;
 
-  if (horizon > start) {
+  if (horizon > start && !o.engagement_backoff) {
+    const long long due =
+        enqueue_chunks(tx, o, db, zone_chunks(windows_of(zones, start, horizon)), known_s, p.lead_time.count(), result);
+    c.due += due;
+    c.considered += due;
+  } else if (horizon > start) {
     by_chunks(windows_of(zones, start, horizon), [&](const std::vector<store::Window>& chunk) {
-      if (!o.engagement_backoff) {
-        const long long due = store::enqueue_windows(tx, chunk, known_s, p.lead_time.count(), result);
-        c.due += due;
-        c.considered += due;
-        return;
-      }
       for (const auto& r : store::fetch_window_runs(tx, chunk, known_s, true)) {
         ++c.considered;
         add_job(jobs, o, p, now, c, r.user_id, r.timezone, r.run_date, r.run, r.last_visit, r.last_brief);
@@ -420,7 +549,7 @@ void print_summary(cli::Context& ctx, const Options& o, const Plan& p, Instant n
 }
 
 // One transaction: everything it queued and advanced commits together.
-void run_transaction(pqxx::connection& cx, const Options& o, const Plan& p, Instant& now,
+void run_transaction(pqxx::connection& cx, const Options& o, const Database& db, const Plan& p, Instant& now,
                      Counts& c, store::EnqueueResult& result) {
   pqxx::work tx{cx};
   Reporter rep;
@@ -440,7 +569,7 @@ void run_transaction(pqxx::connection& cx, const Options& o, const Plan& p, Inst
     // where the previous one ended.
     now = p.now ? *p.now : Instant{seconds(store::now(tx))};
     const auto state = store::read_state(tx);
-    sweep(tx, o, p, now, state, c, rep, result);
+    sweep(tx, o, db, p, now, state, c, rep, result);
     store::write_state(tx, {(now + p.lookahead).time_since_epoch().count(), now.time_since_epoch().count()});
   }
   rep.finish(c);
@@ -461,7 +590,7 @@ int run(cli::Context& ctx, const Options& o) {
   Counts c;
   store::EnqueueResult result;
   Instant now{};
-  run_transaction(*cx, o, p, now, c, result);
+  run_transaction(*cx, o, Database{ctx.database_url, ctx.tool_name}, p, now, c, result);
   // Printed only after the commit: every job id on stdout exists.
   print_jobs(ctx, o, result);
   print_summary(ctx, o, p, now, c, result);
@@ -507,6 +636,10 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   app.add_option("--lock-timeout", o->lock_timeout_s, "Wait SECONDS for another sweep")
       ->type_name("SECONDS")
       ->check(CLI::Range(0, 86400));
+  tool.bind_env(app.add_option("--connections", o->connections, "Database connections a sweep's inserts share")
+                    ->type_name("N")
+                    ->check(CLI::Range(1, 8)),
+                {"BRIEFOS_SCHEDULE_CONNECTIONS"});
   return [o](cli::Context& ctx) -> int { return run(ctx, *o); };
 }
 

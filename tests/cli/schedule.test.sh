@@ -59,4 +59,55 @@ check "invalid zone reported with the user id" \
   grep -q "user $bad: invalid brief preference: Invalid timezone \"Nowhere/Land\"" "$tmp/err"
 check "the others were still queued" test "$(wc -l <"$tmp/out")" -gt 1
 
+# --- the window inserts shared over several connections --------------------------
+# 240 users in 240 zones of America, Europe and Asia, at scattered times:
+# more than one statement's worth of windows (64), so --connections 3 shares
+# them. The same data swept with --connections 1 must queue the same jobs.
+seed_zones() {
+  $PSQL "$1" -Xq <<'SQL'
+INSERT INTO users (email) SELECT 'z' || g || '@example.com' FROM generate_series(1, 240) g;
+INSERT INTO user_brief_preferences (user_id, time_of_day, timezone, updated_at)
+SELECT u.id, make_time((u.n % 24)::int, (u.n * 7 % 60)::int, 0), z.name, '2026-01-01'
+  FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users) u
+  JOIN (SELECT name, row_number() OVER (ORDER BY name) AS n FROM pg_timezone_names
+         WHERE name ~ '^(America|Europe|Asia)/[A-Za-z_]+$') z ON z.n = u.n;
+SQL
+}
+u1=$(new_migrated_db sched_one)
+u3=$(new_migrated_db sched_three)
+seed_zones "$u1"
+seed_zones "$u3"
+check "240 users in 240 zones (the shared case is not vacuous)" \
+  test "$($PSQL "$u3" -XAtc "SELECT count(DISTINCT timezone) FROM user_brief_preferences")" -eq 240
+as_of="--now 2026-01-15T12:00:00Z --catch-up 1d"
+# shellcheck disable=SC2086
+"$sched" --database-url "$u3" $as_of --connections 3 --dry-run --json >"$tmp/dry3" 2>"$tmp/dry3.err"
+check "--dry-run with 3 connections commits nothing" \
+  test "$($PSQL "$u3" -XAtc "SELECT count(*) FROM queue_jobs")" -eq 0
+# shellcheck disable=SC2086
+"$sched" --database-url "$u1" $as_of --connections 1 --json >"$tmp/one" 2>"$tmp/one.err"
+# shellcheck disable=SC2086
+"$sched" --database-url "$u3" $as_of --connections 3 --json --log-level debug >"$tmp/three" 2>"$tmp/three.err"
+check "the inserts were shared: several statements on 3 connections" \
+  grep -q 'window inserts: [0-9]* statement(s) on 3 connection(s)' "$tmp/three.err"
+check "--dry-run listed what the sweep then queued" test "$(wc -l <"$tmp/dry3")" -eq "$(wc -l <"$tmp/three")"
+jobs_of() {
+  $PSQL "$1" -XAtc "SELECT u.email, q.metadata->>'briefDate', q.scheduled_for, q.dedup_key LIKE 'brief-' || u.id || '-%'
+                      FROM queue_jobs q JOIN users u ON u.id = q.user_id ORDER BY 1, 2"
+}
+jobs_of "$u1" >"$tmp/jobs1"
+jobs_of "$u3" >"$tmp/jobs3"
+check "3 connections queue the same jobs as 1 (and some)" \
+  test -s "$tmp/jobs3" -a "$(wc -l <"$tmp/jobs3")" -ge 240
+check "3 connections queue the same jobs as 1: same users, dates and times" cmp -s "$tmp/jobs1" "$tmp/jobs3"
+jq -r .job_id "$tmp/three" | sort -n >"$tmp/ids3"
+$PSQL "$u3" -XAtc "SELECT id FROM queue_jobs ORDER BY id" >"$tmp/db_ids3"
+check "3 connections: every id on stdout is a committed job, and every job is on stdout" cmp -s "$tmp/ids3" "$tmp/db_ids3"
+# shellcheck disable=SC2086
+"$sched" --database-url "$u3" --now 2026-01-15T12:05:00Z --catch-up 1d --connections 3 --json >"$tmp/three2" 2>/dev/null
+check "3 connections: the next sweep queues nothing twice" \
+  test "$($PSQL "$u3" -XAtc "SELECT count(*) = count(DISTINCT dedup_key) FROM queue_jobs")" = t
+expect_status 2 "--connections 0 is refused" "$sched" --database-url "$u3" --connections 0
+expect_status 2 "--connections 9 is refused" "$sched" --database-url "$u3" --connections 9
+
 finish
