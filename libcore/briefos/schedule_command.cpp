@@ -301,8 +301,18 @@ long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
   };
   for (auto& s : shares) {
     s.thread = std::thread([&, &s = s] {
+      std::unique_ptr<pqxx::connection> cx;
       try {
-        auto cx = db::connect(db.url, db.application_name + " (share)");
+        cx = db::connect(db.url, db.application_name + " (share)");
+      } catch (const std::exception& e) {
+        // A connection limit or a busy server: the other connections do
+        // this share's part, the sweep goes on.
+        spdlog::warn("an extra connection for the sweep's inserts failed ({}); going on with fewer",
+                     db::redact(e.what()));
+        done(true);
+        return;
+      }
+      try {
         pqxx::work t{*cx};
         t.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
         s.due = take(t, s.result);

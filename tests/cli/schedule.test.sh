@@ -107,6 +107,22 @@ check "3 connections: every id on stdout is a committed job, and every job is on
 "$sched" --database-url "$u3" --now 2026-01-15T12:05:00Z --catch-up 1d --connections 3 --json >"$tmp/three2" 2>/dev/null
 check "3 connections: the next sweep queues nothing twice" \
   test "$($PSQL "$u3" -XAtc "SELECT count(*) = count(DISTINCT dedup_key) FROM queue_jobs")" = t
+# A role allowed one connection: the extra connections fail, and the sweep
+# goes on with one, queueing everything.
+u4=$(new_migrated_db sched_limit)
+seed_zones "$u4"
+role="briefos_limit_$$"
+$PSQL "$u4" -Xq -c "CREATE ROLE $role LOGIN CONNECTION LIMIT 1" \
+  -c "GRANT ALL ON ALL TABLES IN SCHEMA public TO $role" -c "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO $role"
+# shellcheck disable=SC2086
+if "$sched" --database-url "$(echo "$u4" | sed "s#://[^@]*@#://$role@#")" $as_of --connections 3 --json \
+  >"$tmp/limit" 2>"$tmp/limit.err"
+then ok "connection limit 1: the sweep exits 0"; else not_ok "connection limit 1: the sweep exits 0"; sed 's/^/  | /' "$tmp/limit.err"; fi
+check "connection limit 1: the failed extra connections are reported" \
+  grep -q 'an extra connection for the sweep.s inserts failed' "$tmp/limit.err"
+jobs_of "$u4" >"$tmp/jobs4"
+check "connection limit 1: the same jobs as with one connection" cmp -s "$tmp/jobs1" "$tmp/jobs4"
+$PSQL "$u4" -Xq -c "DROP OWNED BY $role" -c "DROP ROLE $role"
 expect_status 2 "--connections 0 is refused" "$sched" --database-url "$u3" --connections 0
 expect_status 2 "--connections 9 is refused" "$sched" --database-url "$u3" --connections 9
 
