@@ -97,13 +97,35 @@ check "fallback: the second model answered" \
   test "$(sql "SELECT llm_analysis FROM daily_briefs WHERE user_id = '$alice' AND brief_date = '2025-10-07'" | grep -c '(good)')" -eq 1
 check "fallback: bad was tried first" grep -q '"path": "/model/good/v1/chat/completions", "model": "bad"' "$tmp/llm.log"
 
-# --- many in flight: 20 briefs against a 500 ms stub overlap ----------------------------
-for d in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do
-  sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
-       VALUES ('generate_daily_brief', '$alice',
-               jsonb_build_object('userId', '$alice', 'briefDate', '2025-11-$d', 'options', '{}'::jsonb))
-       RETURNING id" >>"$tmp/many"
-done
+# queue_20 MONTH FILE: 20 of alice's brief jobs, MONTH-01 to MONTH-20, ids into FILE.
+queue_20() {
+  : >"$2"
+  for d in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do
+    sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
+         VALUES ('generate_daily_brief', '$alice',
+                 jsonb_build_object('userId', '$alice', 'briefDate', '$1-$d', 'options', '{}'::jsonb))
+         RETURNING id" >>"$2"
+  done
+}
+# in_flight PATH N: the stub got 20 requests whose path starts with PATH, and
+# at least N of them were in flight at once. Overlap is measured where it
+# happens, at the stub: each request is in flight from its arrival for
+# 500 ms. (Wall time from the program's start also counts its start-up and
+# its connections, which a sanitizer build on a busy machine stretches by
+# seconds; the time from the first request on does not depend on that.)
+in_flight() {
+  /usr/bin/python3 - "$tmp/llm.log" "$1" "$2" <<'PY'
+import json, sys
+log, path, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ts = sorted(r["t"] for r in map(json.loads, open(log)) if r["path"].startswith(path))
+most = max(sum(1 for u in ts if t <= u < t + 0.5) for t in ts)
+print("  %d requests, at most %d in flight at once" % (len(ts), most))
+sys.exit(0 if len(ts) == 20 and most >= want else 1)
+PY
+}
+
+# --- many in flight: 20 briefs on 20 slots against a 500 ms stub overlap -----------------
+queue_20 2025-11 "$tmp/many"
 start=$(/usr/bin/python3 -c 'import time; print(time.time())')
 set +e
 "$gen" --database-url "$url" -q --jobs "$tmp/many" --json --concurrency 20 --batch 1 \
@@ -113,34 +135,18 @@ set -e
 end=$(/usr/bin/python3 -c 'import time; print(time.time())')
 check "20 briefs with a 500 ms LLM: all completed with llm ok" \
   test "$rc" -eq 0 -a "$(grep -c '"llm":"ok"' "$tmp/many.out")" -eq 20
-# Overlap is measured where it happens, at the stub: each request is in
-# flight from its arrival for 500 ms. (Wall time from the program's start
-# also counts its start-up and 20 connections, which a sanitizer build on a
-# busy machine stretches by seconds; the time from the first request on
-# does not depend on that.)
 check "20 briefs with a 500 ms LLM overlap: at least 8 requests in flight at once" \
-  /usr/bin/python3 -c "
-import json,sys
-ts=sorted(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/' in l)
-most=max(sum(1 for u in ts if t <= u < t + 0.5) for t in ts)
-print('  %d requests, at most %d in flight at once' % (len(ts), most))
-sys.exit(0 if len(ts) == 20 and most >= 8 else 1)"
+  in_flight /slow/500/v1/ 8
 check "20 briefs with a 500 ms LLM: done well under the 10 s of one at a time" \
   /usr/bin/python3 -c "
 import json,sys
-first=min(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/' in l)
+first=min(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/v1/' in l)
 d=$end-first
 print('  %.2f s from the first request to the end (%.2f s from the start)' % (d, $end-$start))
 sys.exit(0 if d < 5 else 1)"
 
 # --- one slot, one batch: the batch's 20 analyses are in flight at once ------------------
-: >"$tmp/batch"
-for d in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do
-  sql "INSERT INTO queue_jobs (job_type, user_id, metadata)
-       VALUES ('generate_daily_brief', '$alice',
-               jsonb_build_object('userId', '$alice', 'briefDate', '2025-12-$d', 'options', '{}'::jsonb))
-       RETURNING id" >>"$tmp/batch"
-done
+queue_20 2025-12 "$tmp/batch"
 set +e
 "$gen" --database-url "$url" -q --jobs "$tmp/batch" --json --concurrency 1 --batch 20 \
   --llm-max-in-flight 20 --llm-url "$base/slow/500/batch" --llm-model stub-1 \
@@ -154,11 +160,6 @@ check "one slot with --batch 20: the analyses are stored in each brief" \
                  AND brief_date BETWEEN '2025-12-01' AND '2025-12-20' AND llm_status = 'ok'
                  AND llm_analysis LIKE '%Daily Brief Analysis%'")" -eq 20
 check "one slot with --batch 20: at least 10 requests in flight at once" \
-  /usr/bin/python3 -c "
-import json,sys
-ts=sorted(json.loads(l)['t'] for l in open('$tmp/llm.log') if '/slow/500/batch/' in l)
-most=max(sum(1 for u in ts if t <= u < t + 0.5) for t in ts)
-print('  %d requests, at most %d in flight at once' % (len(ts), most))
-sys.exit(0 if len(ts) == 20 and most >= 10 else 1)"
+  in_flight /slow/500/batch/ 10
 
 finish
