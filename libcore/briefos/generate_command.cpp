@@ -374,7 +374,10 @@ public:
     // requests open: a fresh PostgreSQL backend costs tens of milliseconds
     // of CPU to warm up, so many slots of one brief each were the slower
     // way to overlap requests that take seconds.
-    if (m_llm) ask_llm(made, live);
+    if (m_llm) {
+      for (std::size_t k : ask_llm(made, live, fail_job)) items[k].not_started = true;
+      if (live.empty()) return items;
+    }
     // 4. Store the batch and complete its jobs in one transaction.
     std::vector<json> failures(n);
     std::vector<db::brief_store::StoreInput> inputs;
@@ -465,17 +468,44 @@ private:
   bool wants_llm(const Made& m) const { return m_llm && !m.built.projects.empty(); }
 
   // Ask for the analyses of made[k], k in `live`, all at once; each brief's
-  // llm_ms is its own request's time, retries included.
-  void ask_llm(std::vector<Made>& made, const std::vector<std::size_t>& live) {
+  // llm_ms is its own request's time, retries included. A brief whose
+  // request cannot be made fails alone (`fail`). On SIGINT or SIGTERM the
+  // wait ends at once: `live` keeps the briefs whose analyses are back (and
+  // those that needed none), and the others are returned, for their jobs to
+  // be given back untouched: a stop never waits on a slow endpoint (its
+  // deadline is minutes), and the next worker builds them again.
+  template <typename Fail>
+  std::vector<std::size_t> ask_llm(std::vector<Made>& made, std::vector<std::size_t>& live, Fail&& fail) {
     std::vector<std::pair<std::size_t, std::future<http::LlmResult>>> asked;
+    std::vector<std::size_t> keep;
     for (std::size_t k : live) {
-      if (wants_llm(made[k])) asked.emplace_back(k, m_llm->submit(llm_request(made[k])));
+      if (!wants_llm(made[k])) {
+        keep.push_back(k);
+        continue;
+      }
+      try {
+        asked.emplace_back(k, m_llm->submit(llm_request(made[k])));
+      } catch (const std::exception&) {
+        fail(k, std::current_exception());
+      }
     }
+    std::vector<std::size_t> unanswered;
     for (auto& [k, answer] : asked) {
+      while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready
+             && !cli::stop_requested()) {
+      }
+      if (answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        unanswered.push_back(k);
+        continue;
+      }
       const http::LlmResult r = answer.get();
       made[k].llm_ms = r.seconds * 1000.0;
       take_llm(made[k], r);
+      keep.push_back(k);
     }
+    std::sort(keep.begin(), keep.end());
+    live = std::move(keep);
+    return unanswered;
   }
 
   llm::Request llm_request(const Made& m) const {

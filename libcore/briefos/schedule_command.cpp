@@ -19,8 +19,10 @@
 //   the jobs it queued stay, and the next sweep, covering the same window,
 //   counts them as already queued. The shares never hold the same user (a
 //   zone's windows stay on one connection, and a user has one preference),
-//   so neither waits on the other's rows; lock_timeout bounds the wait if
-//   a preference changes zone between the two snapshots.
+//   so neither should wait on the other's rows; a statement that waits
+//   10 s on a row lock (a backfill's uncommitted job, a preference that
+//   moved zones between the shares' snapshots) is done again by the main
+//   connection after the others committed.
 // - Each run becomes one generate_daily_brief job, claimable --lead-time
 //   before the user's time, with dedup key brief-<user>-<local date>. An
 //   active job with that key, or a completed brief for that date, makes it
@@ -44,11 +46,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace briefos::schedule_command {
@@ -265,22 +269,52 @@ std::vector<std::vector<store::Window>> zone_chunks(const std::vector<store::Win
 // backend does the whole insert, so on a machine with idle cores the shares
 // finish together in a fraction of the time (bench/schedule). The other
 // shares commit (or, with --dry-run, roll back) only after every share
-// succeeded; any failure rolls them all back and is rethrown.
+// succeeded; any failure rolls them all back and is rethrown. A chunk whose
+// statement waited share_lock_timeout_ms for a row lock (a backfill's
+// uncommitted job, or another share's when a preference moved zones between
+// their snapshots) is done again by `tx` after the other shares have
+// committed, waiting as long as the sweep would without shares.
 long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
                          const std::vector<std::vector<store::Window>>& chunks, std::int64_t known_s,
                          std::int64_t lead_s, store::EnqueueResult& result) {
   std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::vector<std::size_t> deferred;  // chunks that hit the lock timeout
   const auto take = [&](pqxx::dbtransaction& t, store::EnqueueResult& r) {
     long long due = 0;
-    for (std::size_t i; (i = next++) < chunks.size();) due += store::enqueue_windows(t, chunks[i], known_s, lead_s, r);
+    for (std::size_t i; (i = next++) < chunks.size();) {
+      try {
+        due += store::enqueue_windows(t, chunks[i], known_s, lead_s, r);
+      } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "55P03") throw;  // lock_not_available
+        std::lock_guard lock(mu);
+        deferred.push_back(i);
+      }
+    }
     return due;
   };
   const std::size_t others =
       chunks.size() > 1 ? std::min<std::size_t>(static_cast<std::size_t>(std::max(1, o.connections)) - 1,
                                                 chunks.size() - 1)
                         : 0;
+  // The chunks that hit the lock timeout, again on `tx` (at the end, when
+  // the other shares have committed), waiting as the sweep's own lock
+  // timeout says.
+  const auto redo_deferred = [&] {
+    long long due = 0;
+    std::sort(deferred.begin(), deferred.end());
+    for (std::size_t i : deferred) {
+      spdlog::info("window statement {} of {} waited on a row lock; doing it again after the other shares",
+                   i + 1, chunks.size());
+      due += store::enqueue_windows(tx, chunks[i], known_s, lead_s, result);
+    }
+    return due;
+  };
   spdlog::debug("window inserts: {} statement(s) on {} connection(s)", chunks.size(), others + 1);
-  if (others == 0) return take(tx, result);
+  if (others == 0) {
+    const long long due = take(tx, result);
+    return due + redo_deferred();  // only with a lock_timeout set for the role or database
+  }
 
   struct Share {
     store::EnqueueResult result;
@@ -289,7 +323,6 @@ long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
     std::thread thread;
   };
   std::vector<Share> shares(others);
-  std::mutex mu;
   std::condition_variable cv;
   std::size_t finished = 0;  // shares (this one included) done with their chunks
   bool failed = false;
@@ -299,8 +332,9 @@ long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
     failed = failed || !ok;
     cv.notify_all();
   };
-  for (auto& s : shares) {
-    s.thread = std::thread([&, &s = s] {
+  const auto share = [&](Share& s) {
+    bool counted = false;
+    try {
       std::unique_ptr<pqxx::connection> cx;
       try {
         cx = db::connect(db.url, db.application_name + " (share)");
@@ -309,43 +343,48 @@ long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
         // this share's part, the sweep goes on.
         spdlog::warn("an extra connection for the sweep's inserts failed ({}); going on with fewer",
                      db::redact(e.what()));
+        counted = true;
         done(true);
         return;
       }
-      try {
-        pqxx::work t{*cx};
-        t.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
-        s.due = take(t, s.result);
-        done(true);
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return finished == others + 1; });
-        if (failed || o.dry_run) return;  // the transaction rolls back
-        lock.unlock();
-        t.commit();
-      } catch (...) {
-        s.error = std::current_exception();
-        next = chunks.size();
-        std::lock_guard lock(mu);
-        if (finished < others + 1) {
-          ++finished;
-          failed = true;
-          cv.notify_all();
-        }
-      }
-    });
+      pqxx::work t{*cx};
+      t.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
+      s.due = take(t, s.result);
+      counted = true;
+      done(true);
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return finished >= others + 1; });
+      if (failed || o.dry_run) return;  // the transaction rolls back
+      lock.unlock();
+      t.commit();
+    } catch (...) {
+      s.error = std::current_exception();
+      next = chunks.size();
+      if (!counted) done(false);
+    }
+  };
+  std::size_t started = 0;
+  try {
+    for (; started < others; ++started) shares[started].thread = std::thread(share, std::ref(shares[started]));
+  } catch (const std::system_error& e) {
+    // No thread for the rest: like connections that could not be opened.
+    spdlog::warn("an extra thread for the sweep's inserts failed ({}); going on with fewer", e.what());
+    for (std::size_t k = started; k < others; ++k) done(true);
   }
   long long due = 0;
   std::exception_ptr error;
+  std::string saved_timeout;
   try {
+    saved_timeout = tx.exec("SELECT current_setting('lock_timeout')")[0][0].as<std::string>();
     tx.exec_params("SELECT set_config('lock_timeout', $1, true)", share_lock_timeout_ms);
     due = take(tx, result);
-    tx.exec("SELECT set_config('lock_timeout', '0', true)");
+    tx.exec_params("SELECT set_config('lock_timeout', $1, true)", saved_timeout);
   } catch (...) {
     error = std::current_exception();
     next = chunks.size();
   }
   done(!error);
-  for (auto& s : shares) s.thread.join();
+  for (std::size_t k = 0; k < started; ++k) shares[k].thread.join();
   if (error) std::rethrow_exception(error);
   for (auto& s : shares) {
     if (s.error) std::rethrow_exception(s.error);
@@ -357,6 +396,10 @@ long long enqueue_chunks(pqxx::work& tx, const Options& o, const Database& db,
     result.queued.insert(result.queued.end(), std::make_move_iterator(s.result.queued.begin()),
                          std::make_move_iterator(s.result.queued.end()));
   }
+  due += redo_deferred();
+  // Job ids in the order they were queued, as with one connection.
+  std::sort(result.queued.begin(), result.queued.end(),
+            [](const store::QueuedJob& a, const store::QueuedJob& b) { return a.id < b.id; });
   return due;
 }
 

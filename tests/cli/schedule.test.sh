@@ -3,6 +3,8 @@
 # a reader (jq, as the next program of a pipeline would) consumes.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/fault_lib.sh
+. "$src/tests/cli/fault_lib.sh"
 
 sched=$bin/briefos-schedule
 
@@ -123,6 +125,40 @@ check "connection limit 1: the failed extra connections are reported" \
 jobs_of "$u4" >"$tmp/jobs4"
 check "connection limit 1: the same jobs as with one connection" cmp -s "$tmp/jobs1" "$tmp/jobs4"
 $PSQL "$u4" -Xq -c "DROP OWNED BY $role" -c "DROP ROLE $role"
+# A backfill's job for one of the due runs, inserted but not committed: the
+# share that meets it waits 10 s for the row lock, hands that statement to
+# the main connection and finishes; the main connection does it again after
+# the other shares committed, waiting for the backfill as a sweep without
+# shares would. When the backfill commits the sweep ends with exit 0, the
+# run counted as already queued, every other run queued once.
+u5=$(new_migrated_db sched_wait)
+seed_zones "$u5"
+# shellcheck disable=SC2086
+"$sched" --database-url "$u5" $as_of --dry-run --json >"$tmp/dry5" 2>/dev/null
+due5=$(wc -l <"$tmp/dry5")
+held_user=$(head -n 1 "$tmp/dry5" | jq -r .user_id)
+held_key="brief-$held_user-$(head -n 1 "$tmp/dry5" | jq -r .brief_date)"
+mkfifo "$tmp/blocker"
+$PSQL "$u5" -Xq -v ON_ERROR_STOP=1 <"$tmp/blocker" >"$tmp/blocker.out" 2>&1 &
+blocker=$!
+exec 7>"$tmp/blocker"
+at_exit "exec 7>&-; kill $blocker 2>/dev/null || true"
+echo "BEGIN; INSERT INTO queue_jobs (job_type, user_id, dedup_key) VALUES ('generate_daily_brief', '$held_user', '$held_key');" >&7
+poll_until 30 sql_true "$u5" "SELECT count(*) = 1 FROM pg_stat_activity
+                                 WHERE datname = current_database() AND state = 'idle in transaction'"
+# shellcheck disable=SC2086
+"$sched" --database-url "$u5" $as_of --connections 2 --json >"$tmp/wait.out" 2>"$tmp/wait.err" &
+sweeper=$!
+poll_until 60 grep -q 'waited on a row lock; doing it again after the other shares' "$tmp/wait.err"
+check "a statement that met the backfill's row is still waiting, not failed" kill -0 "$sweeper"
+echo "COMMIT;" >&7
+exec 7>&-
+set +e; wait "$sweeper"; rc=$?; set -e
+check "the sweep that waited on a backfill exits 0" test "$rc" -eq 0
+check "the backfill's run counted as already queued, the others queued" \
+  grep -q "queued $((due5 - 1)), already queued 1," "$tmp/wait.err"
+check "every due run has exactly one job, the backfill's among them" \
+  test "$($PSQL "$u5" -XAtc "SELECT count(*) || ':' || count(DISTINCT dedup_key) || ':' || count(*) FILTER (WHERE dedup_key = '$held_key') FROM queue_jobs")" = "$due5:$due5:1"
 expect_status 2 "--connections 0 is refused" "$sched" --database-url "$u3" --connections 0
 expect_status 2 "--connections 9 is refused" "$sched" --database-url "$u3" --connections 9
 

@@ -92,14 +92,13 @@ bool lock_sweep(pqxx::dbtransaction& tx, std::chrono::seconds timeout) {
     return tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", sweep_lock_key)[0].as<bool>();
   }
   // A lock_timeout error would abort the whole transaction, so the wait
-  // runs in a subtransaction; after it, row locks wait as usual.
+  // runs in a savepoint; after it, row locks wait as usual.
   try {
-    pqxx::subtransaction sub{tx, "sweep_lock"};
-    sub.exec_params("SELECT set_config('lock_timeout', $1, true)",
-                    std::to_string(timeout.count() * 1000));
-    sub.exec_params("SELECT pg_advisory_xact_lock($1)", sweep_lock_key);
-    sub.exec("SELECT set_config('lock_timeout', '0', true)");
-    sub.commit();
+    Savepoint sp{tx, "sweep_lock"};
+    tx.exec_params("SELECT set_config('lock_timeout', $1, true)", std::to_string(timeout.count() * 1000));
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", sweep_lock_key);
+    tx.exec("SELECT set_config('lock_timeout', '0', true)");
+    sp.release();
     return true;
   } catch (const pqxx::sql_error& e) {
     if (std::strcmp(e.sqlstate().c_str(), "55P03") == 0) return false;
@@ -334,11 +333,15 @@ long long enqueue_windows(pqxx::dbtransaction& tx,
   static const std::string safe = enqueue_windows_sql(false);
   pqxx::result r;
   try {
-    pqxx::subtransaction sub{tx, "enqueue_windows"};
-    r = exec_windows(sub, fast, windows, now_s, to_text(lead_s));
-    sub.commit();
+    Savepoint sp{tx, "enqueue_windows"};
+    r = exec_windows(tx, fast, windows, now_s, to_text(lead_s));
+    sp.release();
   } catch (const pqxx::unique_violation&) {
+    // In a savepoint too, so that a lock timeout here (see
+    // schedule_command's shares) leaves `tx` usable.
+    Savepoint sp{tx, "enqueue_windows_safe"};
     r = exec_windows(tx, safe, windows, now_s, to_text(lead_s));
+    sp.release();
   }
   return read_enqueued(r, out, 0);
 }

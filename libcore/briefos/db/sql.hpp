@@ -27,4 +27,37 @@ std::string array_literal(const std::vector<std::optional<std::string>>& values)
 // of KB of Markdown this way).
 std::string array_literal(const std::vector<std::string_view>& values);
 
+// A savepoint on `tx`: statements run on `tx` after it are undone, and a
+// failed one leaves `tx` usable, unless release() is called. Used instead of
+// pqxx::subtransaction, which in libpqxx 6.4 sends its SAVEPOINT only before
+// exec(), not before exec_params(): statements bound to one ran outside it,
+// and a unique violation meant to be caught aborted the whole transaction
+// (found by tests/cli/schedule.test.sh, a sweep meeting a backfill's row).
+class Savepoint {
+public:
+  // `name` is an SQL identifier chosen by the program, never user text.
+  Savepoint(pqxx::transaction_base& tx, std::string name) : m_tx(tx), m_name(std::move(name)) {
+    m_tx.exec("SAVEPOINT " + m_name);
+  }
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  ~Savepoint() {
+    if (m_done) return;
+    try {
+      m_tx.exec("ROLLBACK TO SAVEPOINT " + m_name);
+    } catch (...) {
+      // The connection is gone: the transaction goes with it.
+    }
+  }
+  void release() {
+    m_tx.exec("RELEASE SAVEPOINT " + m_name);
+    m_done = true;
+  }
+
+private:
+  pqxx::transaction_base& m_tx;
+  std::string m_name;
+  bool m_done = false;
+};
+
 }  // namespace briefos::db

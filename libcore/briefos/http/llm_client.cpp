@@ -16,7 +16,8 @@
 //   response, and any other 4xx move on to the next model at once: the
 //   same model is unlikely to do better a moment later.
 // - 401 and 403 stop at once: no model will accept a bad key.
-// - The whole request, all attempts included, ends by `deadline`.
+// - The whole request, all attempts included, ends by `deadline`, counted
+//   from its first attempt (not from time queued behind max_in_flight).
 // When every model has failed, the result says why (the last error), and
 // the brief is stored without analysis.
 //
@@ -53,7 +54,11 @@ struct Work {
   std::size_t model_index = 0;
   int model_attempt = 0;
   int attempts = 0;
+  // Submitted, then reset at the first attempt: the deadline and the
+  // reported time count from there, not from time spent queued behind
+  // max_in_flight (a batch of 100 briefs queues most of its requests).
   Clock::time_point started;
+  bool begun = false;
   Clock::time_point not_before;
   std::string body;
   std::string response;
@@ -192,6 +197,10 @@ struct LlmClient::Impl {
     w.retry_after_s.reset();
     w.errbuf[0] = '\0';
     w.max_bytes = config.max_response_bytes;
+    if (!w.begun) {
+      w.begun = true;
+      w.started = Clock::now();
+    }
     const auto left = std::chrono::duration_cast<milliseconds>(w.started + config.deadline - Clock::now());
     if (left.count() <= 0) {
       finish(w, false, w.last_error.empty() ? "gave up: deadline reached" : w.last_error);

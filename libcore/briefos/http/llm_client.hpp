@@ -24,7 +24,7 @@ struct LlmConfig {
   std::optional<std::string> api_key;  // sent as Authorization: Bearer
   std::chrono::milliseconds timeout{60000};        // one HTTP attempt
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds deadline{180000};      // all attempts of one request
+  std::chrono::milliseconds deadline{180000};      // all attempts of one request, from the first
   int max_in_flight = 16;
   int retries = 2;  // extra attempts per model on 429, 5xx and connection errors
   std::chrono::milliseconds backoff_base{500};
