@@ -62,6 +62,8 @@
 #include "briefos/email_command.hpp"
 
 #include "briefos/db/connection.hpp"
+#include "briefos/db/detail/pqxx_access.hpp"  // transitional: the email cut removes it
+#include "briefos/db/detail/queue_sql.hpp"  // transitional: the email cut removes it
 #include "briefos/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -451,7 +453,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
       d.status = "skipped";
       d.error = "email is already " + row.status;
       const json result{{"email_id", d.email_id}, {"status", "skipped"}, {"email_status", row.status}};
-      if (!queue::complete(tx, job, result)) throw queue::LeaseLost("job " + std::to_string(job.id) + " lost");
+      if (!queue::detail::complete(tx, job, result)) throw queue::LeaseLost("job " + std::to_string(job.id) + " lost");
       tx.commit();
       remember(job.id, d);
       return worker::Outcome::done(result, true);
@@ -465,7 +467,7 @@ worker::Outcome Sender::handle(pqxx::connection& cx, const queue::Job& job) {
     if (const auto reason = cancel_reason(row)) {
       store::mark_cancelled(tx, row.id, *reason);
       const json result{{"email_id", d.email_id}, {"status", "cancelled"}, {"reason", *reason}};
-      if (!queue::complete(tx, job, result)) throw queue::LeaseLost("job " + std::to_string(job.id) + " lost");
+      if (!queue::detail::complete(tx, job, result)) throw queue::LeaseLost("job " + std::to_string(job.id) + " lost");
       if (m_notify) store::notify_event(tx, event_payload("email_cancelled", row));
       tx.commit();
       d.status = "cancelled";
@@ -626,9 +628,9 @@ void Sender::set_batching(std::chrono::milliseconds interval, std::size_t group)
 
 worker::BatchHooks Sender::hooks() {
   worker::BatchHooks h;
-  h.begin = [this](pqxx::connection& cx, const std::vector<queue::Job>& jobs) { begin_batch(cx, jobs); };
-  h.flush = [this](pqxx::connection& cx, worker::BatchHooks::Flush when) { return flush(cx, when); };
-  h.end = [this](pqxx::connection& cx, const std::vector<queue::Job>& unstarted) { end_batch(cx, unstarted); };
+  h.begin = [this](db::Session& s, const std::vector<queue::Job>& jobs) { begin_batch(db::detail::cx(s), jobs); };
+  h.flush = [this](db::Session& s, worker::BatchHooks::Flush when) { return flush(db::detail::cx(s), when); };
+  h.end = [this](db::Session& s, const std::vector<queue::Job>& unstarted) { end_batch(db::detail::cx(s), unstarted); };
   return h;
 }
 
@@ -1132,17 +1134,17 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
     auto sender = std::make_shared<Sender>(
         settings, [tc] { return mail::make_transport(tc); }, limiter, o->notify, fault);
     sender->set_batching(std::chrono::milliseconds(o->flush_interval_ms), flush_group);
-    const worker::Handler handler = [sender](pqxx::connection& cx, const queue::Job& job) {
-      return sender->handle(cx, job);
+    const worker::Handler handler = [sender](db::Session& session, const queue::Job& job) {
+      return sender->handle(db::detail::cx(session), job);
     };
     const worker::Reporter reporter = [&](const worker::Report& r) {
       Delivery d = sender->take(r.job->id).value_or(Delivery{});
       if (d.email_id.empty()) d.email_id = json_string(r.job->metadata, "emailId");
-      if (r.status == "retrying" || r.status == "failed") {
-        d.status = r.status;
-      } else if (r.status == "lost" || r.status == "released") {
+      if (r.status == worker::Status::retrying || r.status == worker::Status::failed) {
+        d.status = worker::to_string(r.status);
+      } else if (r.status == worker::Status::lost || r.status == worker::Status::released) {
         if (d.status.empty() || d.status == "retrying") d.status = "skipped";
-        if (d.error.empty()) d.error = r.status == "lost" ? "job lease lost" : "released at shutdown";
+        if (d.error.empty()) d.error = r.status == worker::Status::lost ? "job lease lost" : "released at shutdown";
       } else if (d.status.empty()) {
         d.status = "sent";
       }

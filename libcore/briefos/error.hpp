@@ -18,7 +18,12 @@ enum ExitStatus : int {
   exit_interrupted = 130,   // stopped by a signal before the work was done
 };
 
-// The one exception type programs report. `what()` is the primary message
+// The one exception hierarchy of briefos. Classes say what an error means
+// (usage, bad data, transient, permanent, an unreachable database), not
+// where it was thrown; the worker turns meaning into a job's fate and only
+// the front end (cli.cpp) turns it into an exit status.
+//
+// The root: the one exception type programs report. `what()` is the primary message
 // (lower-case, no trailing period); `hint()` an optional follow-up sentence;
 // `exit_status()` what the program exits with when this reaches the top.
 class Error : public std::runtime_error {
@@ -50,6 +55,29 @@ class DatabaseUnreachable : public Error {
 public:
   explicit DatabaseUnreachable(const std::string& message, std::string hint = {})
       : Error(message, std::move(hint), exit_db_unreachable) {}
+};
+
+// Data that can never be processed as it is: a row, a job's metadata, a
+// template, a header value. A job that meets it fails for good (no retry
+// would change the data); at the top of a program it is bad input (exit 2).
+class DataError : public Error {
+public:
+  explicit DataError(const std::string& message, std::string hint = {})
+      : Error(message, std::move(hint), exit_usage) {}
+};
+
+// Work that failed now and may succeed when tried again later (a server
+// busy or away). A job that meets it is retried with backoff.
+class TransientError : public Error {
+public:
+  using Error::Error;
+};
+
+// Work that will not succeed however often it is tried (a job with no
+// handler, a recipient refused for good). A job that meets it fails.
+class PermanentError : public Error {
+public:
+  using Error::Error;
 };
 
 }  // namespace briefos

@@ -36,6 +36,7 @@
 #include "briefos/brief.hpp"
 #include "briefos/db/brief_store.hpp"
 #include "briefos/db/connection.hpp"
+#include "briefos/db/detail/pqxx_access.hpp"  // transitional: the generate cut removes it
 #include "briefos/error.hpp"
 #include "briefos/http/llm_client.hpp"
 #include "briefos/llm.hpp"
@@ -686,7 +687,9 @@ ordered_json json_line(const worker::Report& r) {
   j["brief_date"] = have ? ordered_json(res["brief_date"]) : meta("briefDate");
   j["email_id"] = have ? ordered_json(res["email_id"]) : ordered_json(nullptr);
   j["email_job_id"] = have ? ordered_json(res["email_job_id"]) : ordered_json(nullptr);
-  j["status"] = r.status == "lost" || r.status == "released" ? std::string("retrying") : r.status;
+  j["status"] = r.status == worker::Status::lost || r.status == worker::Status::released
+                    ? std::string("retrying")
+                    : std::string(worker::to_string(r.status));
   if (have) {
     const json& pr = res["projects"];
     j["projects"] = {{"succeeded", pr["succeeded"]}, {"failed", pr["failed"]}, {"skipped", pr["skipped"]}};
@@ -696,7 +699,7 @@ ordered_json json_line(const worker::Report& r) {
     j["llm"] = "skipped";
   }
   j["duration_ms"] = round_ms(r.seconds * 1000);
-  if (r.status != "completed") j["error"] = r.error;
+  if (r.status != worker::Status::completed) j["error"] = r.error;
   return j;
 }
 
@@ -831,7 +834,7 @@ int run(cli::Context& ctx, Options& o) {
   const auto t0 = SteadyClock::now();
   const worker::Reporter reporter = [&](const worker::Report& r) {
     std::lock_guard lock(out_mu);
-    if (r.status == "released") return;
+    if (r.status == worker::Status::released) return;
     progress.clear();
     if (o.json) {
       ctx.out << json_line(r).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
@@ -841,9 +844,9 @@ int run(cli::Context& ctx, Options& o) {
     ctx.out.flush();
     progress.tick();
   };
-  const worker::BatchHandler handler = [&gen](pqxx::connection& cx,
+  const worker::BatchHandler handler = [&gen](db::Session& session,
                                               const std::vector<const queue::Job*>& jobs) {
-    return gen.handle_batch(cx, jobs);
+    return gen.handle_batch(db::detail::cx(session), jobs);
   };
   const worker::Totals t =
       worker::run(ctx.database_url, ctx.tool_name, {"generate_daily_brief"}, o.worker, handler, reporter);

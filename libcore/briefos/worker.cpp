@@ -47,6 +47,17 @@
 
 namespace briefos::worker {
 
+const char* to_string(Status status) noexcept {
+  switch (status) {
+    case Status::completed: return "completed";
+    case Status::retrying: return "retrying";
+    case Status::failed: return "failed";
+    case Status::lost: return "lost";
+    case Status::released: return "released";
+  }
+  return "unknown";
+}
+
 namespace {
 
 std::string default_worker_id() {
@@ -54,16 +65,6 @@ std::string default_worker_id() {
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
 }
-
-class Listener final : public pqxx::notification_receiver {
-public:
-  Listener(pqxx::connection_base& cx, std::function<void()> wake)
-      : pqxx::notification_receiver(cx, "briefos_jobs"), m_wake(std::move(wake)) {}
-  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { m_wake(); }
-
-private:
-  std::function<void()> m_wake;
-};
 
 struct Shared {
   Shared(const Options& o, const std::vector<std::string>& t, const Handler* h, const BatchHandler* b,
@@ -115,23 +116,25 @@ struct Shared {
   }
 };
 
-void report(Shared& s, const queue::Job& job, const std::string& status,
+void report(Shared& s, const queue::Job& job, Status status,
             const nlohmann::json& result, const std::string& error, double seconds) {
   std::lock_guard lock(s.mu);
-  if (status == "completed") ++s.totals.completed;
-  else if (status == "retrying") ++s.totals.retried;
-  else if (status == "failed") ++s.totals.failed;
-  else if (status == "lost") ++s.totals.lost;
-  else if (status == "released") ++s.totals.released;
+  switch (status) {
+    case Status::completed: ++s.totals.completed; break;
+    case Status::retrying: ++s.totals.retried; break;
+    case Status::failed: ++s.totals.failed; break;
+    case Status::lost: ++s.totals.lost; break;
+    case Status::released: ++s.totals.released; break;
+  }
   if (s.reporter) s.reporter(Report{&job, status, result, error, seconds});
 }
 
 void run_slot(Shared& s, int slot) {
   const std::string worker_id =
       (s.opts.worker_id.empty() ? default_worker_id() : s.opts.worker_id) + ":" + std::to_string(slot);
-  std::unique_ptr<pqxx::connection> cx;
+  std::unique_ptr<db::Session> cx;
   try {
-    cx = db::connect(s.url, s.app_name);
+    cx = db::Session::open(s.url, s.app_name);
   } catch (const std::exception& e) {
     std::lock_guard lock(s.mu);
     s.lost_message = e.what();
@@ -198,10 +201,10 @@ void run_slot(Shared& s, int slot) {
           if (it == deferred.end()) continue;
           const queue::Job& job = jobs[it->second.first];
           if (r.held) {
-            report(s, job, "completed", r.result, "", it->second.second);
+            report(s, job, Status::completed, r.result, "", it->second.second);
           } else {
             spdlog::warn("job {} was lost (lease expired or cancelled) before its work was recorded", job.id);
-            report(s, job, "lost", nullptr, "", it->second.second);
+            report(s, job, Status::lost, nullptr, "", it->second.second);
           }
           deferred.erase(it);
           std::lock_guard lock(s.mu);
@@ -225,7 +228,7 @@ void run_slot(Shared& s, int slot) {
             lost = true;
             outcome = Outcome::transient(e.what());
           } catch (const std::exception& e) {
-            if (db::is_connection_lost(e) || !cx->is_open()) {
+            if (cx->lost(e)) {
               conn_lost = true;
               conn_error = e.what();
             } else if (queue::is_permanent(e)) {
@@ -240,29 +243,29 @@ void run_slot(Shared& s, int slot) {
           s.lost_message = conn_error;
           s.connection_lost = true;
           s.cv.notify_all();
-          throw pqxx::broken_connection(conn_error);
+          throw DatabaseUnreachable(conn_error);
         }
         if (lost) {
           spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
-          report(s, job, "lost", nullptr, outcome.error, secs);
+          report(s, job, Status::lost, nullptr, outcome.error, secs);
         } else if (outcome.kind == Outcome::Kind::completed) {
           if (outcome.deferred) {
             deferred.emplace(job.id, std::make_pair(idx, secs));
           } else if (outcome.recorded) {
-            report(s, job, "completed", outcome.result, "", secs);
+            report(s, job, Status::completed, outcome.result, "", secs);
           } else {
             to_complete.emplace_back(job.id, outcome.result);
             to_complete_jobs.emplace_back(idx, secs);
           }
         } else {
-          pqxx::work tx{*cx};
+          db::Transaction tx{*cx};
           const auto kind = outcome.kind == Outcome::Kind::failed ? queue::FailKind::permanent
                                                                   : queue::FailKind::transient;
           const auto r = queue::fail(tx, job, outcome.error, kind, s.opts.backoff, outcome.retry_in);
           tx.commit();
-          const std::string status = r == queue::FailOutcome::failed    ? "failed"
-                                     : r == queue::FailOutcome::retried ? "retrying"
-                                                                        : "lost";
+          const Status status = r == queue::FailOutcome::failed    ? Status::failed
+                                : r == queue::FailOutcome::retried ? Status::retrying
+                                                                   : Status::lost;
           if (r == queue::FailOutcome::failed) {
             spdlog::warn("job {} ({}) failed: {}", job.id, job.type, outcome.error);
           } else if (r == queue::FailOutcome::retried) {
@@ -357,22 +360,22 @@ void run_slot(Shared& s, int slot) {
         s.hooks.end(*cx, rest);
       }
       if (!to_complete.empty()) {
-        pqxx::work tx{*cx};
+        db::Transaction tx{*cx};
         const auto done_ids = queue::complete_many(tx, worker_id, to_complete);
         tx.commit();
         const std::set<long long> ok(done_ids.begin(), done_ids.end());
         for (std::size_t k = 0; k < to_complete_jobs.size(); ++k) {
           const queue::Job& job = jobs[to_complete_jobs[k].first];
-          report(s, job, ok.count(job.id) ? "completed" : "lost", to_complete[k].second, "",
+          report(s, job, ok.count(job.id) ? Status::completed : Status::lost, to_complete[k].second, "",
                  to_complete_jobs[k].second);
         }
       }
       // Unstarted jobs of the batch go back untouched on shutdown.
       if (!unstarted.empty()) {
-        pqxx::work tx{*cx};
+        db::Transaction tx{*cx};
         for (std::size_t k : unstarted) {
           if (queue::release(tx, jobs[k])) {
-            report(s, jobs[k], "released", nullptr, "", 0);
+            report(s, jobs[k], Status::released, nullptr, "", 0);
           }
         }
         tx.commit();
@@ -398,11 +401,11 @@ void run_slot(Shared& s, int slot) {
 }
 
 void run_heartbeat(Shared& s) {
-  std::unique_ptr<pqxx::connection> cx;
-  std::unique_ptr<Listener> listener;
+  std::unique_ptr<db::Session> cx;
+  std::unique_ptr<db::Listener> listener;
   try {
-    cx = db::connect(s.url, s.app_name + " (heartbeat)");
-    if (s.opts.mode == Mode::run) listener = std::make_unique<Listener>(*cx, [&s] { s.wake(); });
+    cx = db::Session::open(s.url, s.app_name + " (heartbeat)");
+    if (s.opts.mode == Mode::run) listener = std::make_unique<db::Listener>(*cx, "briefos_jobs", [&s] { s.wake(); });
   } catch (const std::exception& e) {
     spdlog::warn("heartbeat connection failed: {}", db::redact(e.what()));
     return;
@@ -414,7 +417,7 @@ void run_heartbeat(Shared& s) {
   while (!s.done.load()) {
     try {
       if (listener) {
-        cx->await_notification(0, 200000);
+        cx->await_notification(std::chrono::milliseconds(200));
       } else {
         std::unique_lock lock(s.mu);
         s.cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return s.done.load(); });
@@ -428,14 +431,14 @@ void run_heartbeat(Shared& s) {
           for (const auto& [id, wid] : s.in_flight) by_worker[wid].push_back(id);
         }
         for (const auto& [wid, ids] : by_worker) {
-          pqxx::work tx{*cx};
+          db::Transaction tx{*cx};
           queue::extend_leases(tx, wid, ids, s.opts.lease);
           tx.commit();
         }
         next_beat = now + interval;
       }
       if (s.opts.mode == Mode::run && now >= next_rescue) {
-        pqxx::work tx{*cx};
+        db::Transaction tx{*cx};
         const auto c = queue::rescue_expired(tx);
         tx.commit();
         if (c.retried + c.failed > 0) {
@@ -549,8 +552,8 @@ Totals run_with(const std::string& database_url,
   {
     // Fail fast (exit 3) when the database is unreachable, and rescue jobs
     // of crashed workers before claiming.
-    auto cx = db::connect(database_url, application_name);
-    pqxx::work tx{*cx};
+    auto cx = db::Session::open(database_url, application_name);
+    db::Transaction tx{*cx};
     const auto c = queue::rescue_expired(tx);
     tx.commit();
     s.totals.rescued = c.retried + c.failed;

@@ -3,8 +3,9 @@
 
 #include "briefos/db/queue.hpp"
 
+#include "briefos/db/session.hpp"
+
 #include <CLI/CLI.hpp>
-#include <pqxx/pqxx>
 
 #include <exception>
 #include <functional>
@@ -58,7 +59,7 @@ struct Outcome {
 // in the same transaction (throwing queue::LeaseLost if it returns false),
 // commits, and returns Outcome::done(result, true). Exceptions count as
 // transient failures, queue::PermanentError as permanent ones.
-using Handler = std::function<Outcome(pqxx::connection& cx, const queue::Job& job)>;
+using Handler = std::function<Outcome(db::Session& session, const queue::Job& job)>;
 
 // What a batch handler made of one job of the batch: the outcome, or the
 // exception the job's handling ended with (classified exactly as a
@@ -81,13 +82,25 @@ struct BatchItem {
 // isolate failures per job: one job's bad data must not fail the others.
 // Throwing fails every job of the batch with that exception.
 using BatchHandler =
-    std::function<std::vector<BatchItem>(pqxx::connection& cx, const std::vector<const queue::Job*>& jobs)>;
+    std::function<std::vector<BatchItem>(db::Session& session, const std::vector<const queue::Job*>& jobs)>;
+
+// The final state of one job in this run.
+enum class Status {
+  completed,  // done and recorded
+  retrying,   // failed this time, pending again with backoff
+  failed,     // failed for good
+  lost,       // the lease was lost (expired and rescued, or cancelled)
+  released,   // given back unstarted (shutdown)
+};
+
+// "completed", "retrying", ...: the word --json lines and summaries print.
+const char* to_string(Status status) noexcept;
 
 // Called after each job with its final state (for --json lines and
 // summaries); may be called from several threads, one at a time.
 struct Report {
   const queue::Job* job = nullptr;
-  std::string status;  // completed, retrying, failed, lost, released
+  Status status = Status::completed;
   nlohmann::json result;
   std::string error;
   double seconds = 0;
@@ -106,15 +119,15 @@ struct BatchHooks {
     nlohmann::json result;
   };
   // Called with each claimed batch before its first job.
-  std::function<void(pqxx::connection&, const std::vector<queue::Job>&)> begin;
+  std::function<void(db::Session&, const std::vector<queue::Job>&)> begin;
   // Record deferred jobs: all of them with Flush::now, else only when the
   // handler's own limits (count, age) say so. Called after every job and at
   // the end of every batch.
-  std::function<std::vector<Recorded>(pqxx::connection&, Flush)> flush;
+  std::function<std::vector<Recorded>(db::Session&, Flush)> flush;
   // Called at the end of every batch with the jobs the slot did not start
   // (shutdown, limits), before they are released; also forgets anything
   // begin() prepared for them.
-  std::function<void(pqxx::connection&, const std::vector<queue::Job>&)> end;
+  std::function<void(db::Session&, const std::vector<queue::Job>&)> end;
 };
 
 enum class Mode {

@@ -36,8 +36,10 @@ start_smtp "$tmp/srv"
 
 # --- the undisturbed run ---------------------------------------------------------------
 run_timed refgen "$gen" --database-url "$ref" --drain --concurrency 2 -q
+refgen_ms=$ms
 check "undisturbed generate: exit 0" test "$rc" -eq 0
 run_timed refmail "$email" --database-url "$ref" --transport "smtp://127.0.0.1:$ref_port" $common --drain --concurrency 2 -q
+refmail_ms=$ms
 check "undisturbed email: exit 0, $jobs delivered" \
   test "$rc:$(find "$tmp/ref" -name 'msg-*.eml' | wc -l)" = "0:$jobs"
 
@@ -51,37 +53,63 @@ holding_or_gone() {
     || sql_true "$url" "SELECT count(*) > 0 FROM queue_jobs WHERE status = 'processing' AND locked_by LIKE '%:$1:%'"
 }
 
-# kill_loop TYPE PROGRAM ARGS...: start PROGRAM --drain, kill -9 it after a
-# random delay, restart at once; at least $min_kills kills, then until the
+# state TYPE: the jobs of TYPE by status and lease, for failure messages.
+state() {
+  sql "SELECT string_agg(status || ':' || n, ' ') FROM (SELECT status || CASE WHEN status = 'processing'
+         THEN CASE WHEN locked_until < now() THEN '(lease expired)' ELSE '(leased)' END ELSE '' END AS status,
+         count(*) AS n FROM queue_jobs WHERE job_type = '$1' GROUP BY 1 ORDER BY 1) s"
+}
+
+# kill_loop TYPE RATE_MS PROGRAM ARGS...: start PROGRAM --drain, kill -9 it
+# after a random delay, restart at once; $min_kills kills, then until the
 # queue of TYPE is drained (waiting out the leases of the dead). Sets kills,
 # orphaned (kills that left jobs processing) and runs.
+#
+# The delays come from the pace of the undisturbed run (RATE_MS: its wall
+# clock for all $jobs jobs), not from fixed numbers: each kill lets a worker
+# live for at most the time it needs for half of its share of the jobs left
+# (left / kills still to make), so the kills cannot run out of jobs on a
+# fast machine and still land mid-job on a slow one. A queue drained before
+# the last kill is reported as such, not retried without end.
 kill_loop() {
-  _type=$1; shift
-  kills=0; orphaned=0; runs=0; _quiet=0
+  _type=$1; _ref_ms=$2; shift 2
+  kills=0; orphaned=0; runs=0
   while [ "$kills" -lt "$min_kills" ] || [ "$(left "$_type")" -gt 0 ]; do
     runs=$((runs + 1))
-    [ "$runs" -le 400 ] || { echo "kill_loop $_type: no end after 400 runs" >&2; return 1; }
     _left=$(left "$_type")
+    if [ "$kills" -lt "$min_kills" ] && [ "$_left" -eq 0 ]; then
+      echo "kill_loop $_type: the queue drained after $kills of $min_kills kills ($runs runs)" >&2
+      return 1
+    fi
+    # Every run after the kills drains what is due: a job that no run can
+    # finish is a bug of the program, and the state says which.
+    [ "$runs" -le $((min_kills * 4 + 40)) ] || {
+      echo "kill_loop $_type: no end after $runs runs; jobs: $(state "$_type")" >&2; return 1; }
     if [ "$kills" -ge "$min_kills" ] && [ "$(sql "SELECT count(*) FROM queue_jobs WHERE job_type = '$_type' AND status = 'pending' AND scheduled_for <= now()")" -eq 0 ]; then
-      # Only jobs of dead workers are left: wait for their leases.
-      poll_until 20 sql_true "$url" "SELECT coalesce(bool_and(locked_until < now()), true) FROM queue_jobs WHERE status = 'processing'"
+      # Only jobs of dead workers (or retries in backoff) are left: wait for
+      # the leases, at most one lease (5 s) and a margin for a slow machine.
+      poll_until 20 sql_true "$url" "SELECT coalesce(bool_and(locked_until < now()), true) FROM queue_jobs WHERE status = 'processing'" \
+        || { echo "kill_loop $_type: leases still held; jobs: $(state "$_type")" >&2; return 1; }
       sql "UPDATE queue_jobs SET scheduled_for = now() WHERE job_type = '$_type' AND status = 'pending' AND scheduled_for > now()" >/dev/null
     fi
     "$@" --database-url "$url" --drain --concurrency 2 --lease 5 -q >>"$tmp/kill.out" 2>>"$tmp/kill.err" &
     _pid=$!
     if [ "$kills" -lt "$min_kills" ]; then
+      # The longest this worker may live: half its share of the jobs left at
+      # the undisturbed pace, at least 20 ms.
+      _max=$(( _left * _ref_ms / jobs / (min_kills - kills) / 2 ))
+      [ "$_max" -ge 20 ] || _max=20
       # Every other kill first waits (bounded) until this worker holds jobs,
       # so that some kills surely land mid-job however slow the start-up is
       # (an ASan build takes about 2 s before its first claim); the others
-      # land anywhere, start-up included.
-      # (Only while enough jobs are left for the remaining kills, and never
-      # longer than the worker lives: one that found nothing to claim exits.)
-      if [ $((kills % 2)) -eq 0 ] && [ "$_left" -ge $(( (min_kills - kills) * 60 )) ]; then
+      # land anywhere, start-up included. Never longer than the worker
+      # lives: one that found nothing to claim exits.
+      if [ $((kills % 2)) -eq 0 ]; then
         poll_until 10 holding_or_gone "$_pid" || true
+        _d=$(rand_ms 0 "$_max")
+      else
+        _d=$(rand_ms 10 "$_max")
       fi
-      # Shorter delays when few jobs are left, so that the kills are not
-      # over before the jobs are.
-      if [ "$_left" -lt $(( (min_kills - kills) * 60 )) ]; then _d=$(rand_ms 20 150); else _d=$(rand_ms 50 450); fi
       sleep "$(awk -v ms="$_d" 'BEGIN { printf "%.3f", ms / 1000 }')"
       if kill -9 "$_pid" 2>/dev/null; then
         kills=$((kills + 1))
@@ -97,7 +125,7 @@ kill_loop() {
 
 # --- generate under kill -9 -----------------------------------------------------------------
 t0=$(now_ms)
-kill_loop generate_daily_brief "$gen"
+kill_loop generate_daily_brief "$refgen_ms" "$gen"
 echo "  generate: $kills kills in $runs runs ($orphaned left jobs behind for rescue), $(($(now_ms) - t0)) ms"
 check "generate: at least $min_kills kills" test "$kills" -ge "$min_kills"
 check "generate: some kills hit a worker holding jobs (they were rescued)" test "$orphaned" -ge 1
@@ -123,7 +151,7 @@ check "one email job per email" \
 
 # --- email under kill -9 -------------------------------------------------------------------
 t0=$(now_ms)
-kill_loop generate_brief_email "$email" --transport "smtp://127.0.0.1:$smtp_port" $common
+kill_loop generate_brief_email "$refmail_ms" "$email" --transport "smtp://127.0.0.1:$smtp_port" $common
 echo "  email: $kills kills in $runs runs ($orphaned left jobs behind for rescue), $(($(now_ms) - t0)) ms"
 check "email: at least $min_kills kills" test "$kills" -ge "$min_kills"
 check "email: some kills hit a worker holding jobs" test "$orphaned" -ge 1

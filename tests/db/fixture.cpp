@@ -100,11 +100,11 @@ TestDb::TestDb() {
     tx.exec("CREATE DATABASE " + tx.quote_name(m_name) + " TEMPLATE " + tx.quote_name(template_name()));
   }
   m_url = url_for(m_name);
-  m_cx = std::make_unique<pqxx::connection>(m_url);
+  m_session = briefos::db::Session::open(m_url, "briefos-db-tests");
 }
 
 TestDb::~TestDb() {
-  m_cx.reset();
+  m_session.reset();
   try {
     drop_database(m_name);
   } catch (...) {
@@ -113,10 +113,11 @@ TestDb::~TestDb() {
   }
 }
 
-pqxx::connection& TestDb::cx() { return *m_cx; }
+briefos::db::Session& TestDb::session() { return *m_session; }
+pqxx::connection& TestDb::cx() { return briefos::db::detail::cx(*m_session); }
 
 pqxx::result TestDb::exec(const std::string& sql) {
-  pqxx::work tx{*m_cx};
+  pqxx::work tx{cx()};
   pqxx::result r = tx.exec(sql);
   tx.commit();
   return r;

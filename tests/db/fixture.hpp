@@ -5,6 +5,8 @@
 // throwaway cluster started by scripts/test.
 #pragma once
 
+#include <briefos/db/detail/pqxx_access.hpp>
+#include <briefos/db/session.hpp>
 #include <pqxx/pqxx>
 
 #include <memory>
@@ -34,7 +36,9 @@ public:
 
   const std::string& name() const { return m_name; }
   const std::string& url() const { return m_url; }
-  // A connection owned by the fixture, for setup and checks.
+  // A connection owned by the fixture, for setup and checks: as a
+  // db::Session for the stores, as libpqxx for raw SQL in the checks.
+  briefos::db::Session& session();
   pqxx::connection& cx();
   // Run `sql` in its own transaction and return the result.
   pqxx::result exec(const std::string& sql);
@@ -44,7 +48,7 @@ public:
 private:
   std::string m_name;
   std::string m_url;
-  std::unique_ptr<pqxx::connection> m_cx;
+  std::unique_ptr<briefos::db::Session> m_session;
 };
 
 // Run `command` through /bin/sh and return its exit status; stdout and

@@ -77,7 +77,7 @@ struct EmailFixture {
     o.types = {"generate_brief_email"};
     o.worker_id = "test:1";
     o.limit = 10;
-    auto jobs = queue::claim(db.cx(), o);
+    auto jobs = queue::claim(db.session(), o);
     REQUIRE(jobs.size() == 1);
     return jobs.front();
   }
@@ -87,7 +87,7 @@ struct EmailFixture {
     o.types = {"generate_brief_email"};
     o.worker_id = "test:1";
     o.limit = 10;
-    return queue::claim(db.cx(), o);
+    return queue::claim(db.session(), o);
   }
 
   // How many messages with each email's Message-ID the transport saw, by
@@ -352,7 +352,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a crash before the batch record resends 
   const std::string recorded_id = jobs[0].metadata.value("emailId", "");
   db.exec("UPDATE queue_jobs SET locked_until = now() - interval '1 second' WHERE status = 'processing'");
   {
-    pqxx::work tx{db.cx()};
+    briefos::db::Transaction tx{db.session()};
     CHECK(queue::rescue_expired(tx).retried == 3);
     tx.commit();
   }

@@ -42,7 +42,7 @@ TEST_CASE("queue::enqueue inserts many in one call and dedups active keys") {
   std::vector<queue::NewJob> jobs{other(1, "k1"), other(2, "k2"), other(3), other(4, "k1")};
   std::vector<queue::Enqueued> first;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     first = queue::enqueue(tx, jobs);
     tx.commit();
   }
@@ -54,7 +54,7 @@ TEST_CASE("queue::enqueue inserts many in one call and dedups active keys") {
   CHECK(first[3].id == first[0].id);
   CHECK(count(db, "true") == 3);
   // Again: every keyed job exists, only the unkeyed one is new.
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   const auto again = queue::enqueue(tx, jobs);
   tx.commit();
   CHECK_FALSE(again[0].inserted);
@@ -66,18 +66,18 @@ TEST_CASE("queue::enqueue inserts many in one call and dedups active keys") {
 TEST_CASE("queue::enqueue allows a key again once the old job finished") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1, "same")});
     tx.commit();
   }
-  auto jobs = queue::claim(db.cx(), opts(10));
+  auto jobs = queue::claim(db.session(), opts(10));
   REQUIRE(jobs.size() == 1);
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     CHECK(queue::complete(tx, jobs[0], {{"done", 1}}));
     tx.commit();
   }
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   const auto r = queue::enqueue(tx, {other(2, "same")});
   tx.commit();
   CHECK(r[0].inserted);
@@ -87,7 +87,7 @@ TEST_CASE("queue::enqueue allows a key again once the old job finished") {
 TEST_CASE("queue::enqueue joins the caller transaction") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     // no commit: rolled back
   }
@@ -99,7 +99,7 @@ TEST_CASE("queue::validate rejects bad metadata at enqueue") {
   queue::NewJob brief;
   brief.type = "generate_daily_brief";
   brief.metadata = {{"userId", "not-a-uuid"}, {"briefDate", "2026-01-01"}};
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   CHECK_THROWS_AS(queue::enqueue(tx, {brief}), UsageError);
   brief.metadata = {{"userId", "00000000-0000-0000-0000-000000000001"}};
   CHECK_THROWS_WITH_AS(queue::validate(brief), doctest::Contains("briefDate"), UsageError);
@@ -112,7 +112,7 @@ TEST_CASE("queue::validate rejects bad metadata at enqueue") {
 TEST_CASE("queue::claim orders by priority then scheduled_for and skips future jobs") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     auto low = other(1);
     low.priority = 10;
     auto high = other(2);
@@ -126,7 +126,7 @@ TEST_CASE("queue::claim orders by priority then scheduled_for and skips future j
     queue::enqueue(tx, {low, high, future, old});
     tx.commit();
   }
-  const auto jobs = queue::claim(db.cx(), opts(10));
+  const auto jobs = queue::claim(db.session(), opts(10));
   REQUIRE(jobs.size() == 3);
   CHECK(jobs[0].metadata["n"] == 2);
   CHECK(jobs[1].metadata["n"] == 4);
@@ -138,7 +138,7 @@ TEST_CASE("queue::claim orders by priority then scheduled_for and skips future j
 TEST_CASE("queue::claim never gives one job to two workers") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     std::vector<queue::NewJob> jobs;
     for (int i = 0; i < 2000; ++i) jobs.push_back(other(i));
     queue::enqueue(tx, jobs);
@@ -148,9 +148,9 @@ TEST_CASE("queue::claim never gives one job to two workers") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      pqxx::connection cx{db.url()};
+      auto cx = db::Session::open(db.url(), "claimer");
       for (;;) {
-        const auto jobs = queue::claim(cx, opts(25, "w" + std::to_string(t)));
+        const auto jobs = queue::claim(*cx, opts(25, "w" + std::to_string(t)));
         if (jobs.empty()) break;
         for (const auto& j : jobs) got[static_cast<std::size_t>(t)].push_back(j.id);
       }
@@ -171,48 +171,48 @@ TEST_CASE("queue::claim_ids claims exactly the given pending jobs") {
   TestDb db;
   std::vector<queue::Enqueued> ids;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     auto future = other(3);
     future.scheduled_for = queue::Clock::now() + std::chrono::hours(2);
     ids = queue::enqueue(tx, {other(1), other(2), future});
     tx.commit();
   }
-  const auto jobs = queue::claim_ids(db.cx(), {ids[0].id, ids[2].id, 999999}, opts(10));
+  const auto jobs = queue::claim_ids(db.session(), {ids[0].id, ids[2].id, 999999}, opts(10));
   REQUIRE(jobs.size() == 2);
   CHECK(jobs[0].id == ids[0].id);
   CHECK(jobs[1].id == ids[2].id);
   // Already claimed: nothing.
-  CHECK(queue::claim_ids(db.cx(), {ids[0].id}, opts(10, "w2")).empty());
+  CHECK(queue::claim_ids(db.session(), {ids[0].id}, opts(10, "w2")).empty());
 }
 
 TEST_CASE("queue::complete stores the result and detects a lost lease") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     tx.commit();
   }
-  auto first = queue::claim(db.cx(), opts(1, "w1", 1));
+  auto first = queue::claim(db.session(), opts(1, "w1", 1));
   REQUIRE(first.size() == 1);
   // The lease expires and the job is rescued and claimed by another worker.
   db.exec("UPDATE queue_jobs SET locked_until = now() - interval '1 second'");
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     const auto c = queue::rescue_expired(tx);
     tx.commit();
     CHECK(c.retried == 1);
   }
-  auto second = queue::claim(db.cx(), opts(1, "w2"));
+  auto second = queue::claim(db.session(), opts(1, "w2"));
   REQUIRE(second.size() == 1);
   CHECK(second[0].attempts == 2);
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     CHECK_FALSE(queue::complete(tx, first[0], {{"from", "w1"}}));
     CHECK(queue::fail(tx, first[0], "late", queue::FailKind::transient) == queue::FailOutcome::lost);
     tx.commit();
   }
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     CHECK(queue::complete(tx, second[0], {{"from", "w2"}}));
     tx.commit();
   }
@@ -224,14 +224,14 @@ TEST_CASE("queue::complete stores the result and detects a lost lease") {
 TEST_CASE("queue::complete_many completes a batch in one statement") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1), other(2), other(3)});
     tx.commit();
   }
-  const auto jobs = queue::claim(db.cx(), opts(3));
+  const auto jobs = queue::claim(db.session(), opts(3));
   std::vector<std::pair<long long, nlohmann::json>> results;
   for (const auto& j : jobs) results.emplace_back(j.id, nlohmann::json{{"n", j.metadata["n"]}});
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   CHECK(queue::complete_many(tx, "w1", results).size() == 3);
   CHECK(queue::complete_many(tx, "w1", results).empty());
   tx.commit();
@@ -251,7 +251,7 @@ TEST_CASE("queue::backoff_delay follows the documented formula") {
 TEST_CASE("queue::fail retries with backoff then fails after max_attempts") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     tx.commit();
   }
@@ -259,10 +259,10 @@ TEST_CASE("queue::fail retries with backoff then fails after max_attempts") {
   for (int attempt = 1; attempt <= 3; ++attempt) {
     // Make the job due again without waiting out the backoff.
     db.exec("UPDATE queue_jobs SET scheduled_for = now() WHERE status = 'pending'");
-    const auto jobs = queue::claim(db.cx(), opts(1));
+    const auto jobs = queue::claim(db.session(), opts(1));
     REQUIRE(jobs.size() == 1);
     CHECK(jobs[0].attempts == attempt);
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     const auto out = queue::fail(tx, jobs[0], "boom " + std::to_string(attempt), queue::FailKind::transient, b);
     tx.commit();
     if (attempt < 3) {
@@ -283,12 +283,12 @@ TEST_CASE("queue::fail retries with backoff then fails after max_attempts") {
 TEST_CASE("queue::fail with a permanent error fails at once") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     tx.commit();
   }
-  const auto jobs = queue::claim(db.cx(), opts(1));
-  pqxx::work tx{db.cx()};
+  const auto jobs = queue::claim(db.session(), opts(1));
+  db::Transaction tx{db.session()};
   CHECK(queue::fail(tx, jobs[0], "no handler", queue::FailKind::permanent) == queue::FailOutcome::failed);
   tx.commit();
   CHECK(db.scalar("SELECT status || ' ' || attempts FROM queue_jobs") == "failed 1");
@@ -297,16 +297,16 @@ TEST_CASE("queue::fail with a permanent error fails at once") {
 TEST_CASE("queue::rescue_expired fails a job whose attempts are used up") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     auto j = other(1);
     j.max_attempts = 2;
     queue::enqueue(tx, {j});
     tx.commit();
   }
   for (int i = 0; i < 2; ++i) {
-    REQUIRE(queue::claim(db.cx(), opts(1)).size() == 1);
+    REQUIRE(queue::claim(db.session(), opts(1)).size() == 1);
     db.exec("UPDATE queue_jobs SET locked_until = now() - interval '1 second'");
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::rescue_expired(tx);
     tx.commit();
   }
@@ -317,12 +317,12 @@ TEST_CASE("queue::rescue_expired fails a job whose attempts are used up") {
 TEST_CASE("queue::extend_leases keeps a long job held") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     tx.commit();
   }
-  const auto jobs = queue::claim(db.cx(), opts(1, "w1", 5));
-  pqxx::work tx{db.cx()};
+  const auto jobs = queue::claim(db.session(), opts(1, "w1", 5));
+  db::Transaction tx{db.session()};
   CHECK(queue::extend_leases(tx, "w1", {jobs[0].id}, std::chrono::seconds(600)) == 1);
   CHECK(queue::extend_leases(tx, "other-worker", {jobs[0].id}, std::chrono::seconds(600)) == 0);
   tx.commit();
@@ -332,12 +332,12 @@ TEST_CASE("queue::extend_leases keeps a long job held") {
 TEST_CASE("queue::release gives a job back without using an attempt") {
   TestDb db;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {other(1)});
     tx.commit();
   }
-  const auto jobs = queue::claim(db.cx(), opts(1));
-  pqxx::work tx{db.cx()};
+  const auto jobs = queue::claim(db.session(), opts(1));
+  db::Transaction tx{db.session()};
   CHECK(queue::release(tx, jobs[0]));
   tx.commit();
   CHECK(db.scalar("SELECT status || ' ' || attempts FROM queue_jobs") == "pending 0");
@@ -347,14 +347,14 @@ TEST_CASE("queue::cancel stops pending and processing jobs") {
   TestDb db;
   std::vector<queue::Enqueued> ids;
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     ids = queue::enqueue(tx, {other(1), other(2)});
     tx.commit();
   }
-  const auto held = queue::claim_ids(db.cx(), {ids[1].id}, opts(1));
+  const auto held = queue::claim_ids(db.session(), {ids[1].id}, opts(1));
   REQUIRE(held.size() == 1);
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     CHECK(queue::cancel(tx, ids[0].id, "operator said so"));
     CHECK(queue::cancel(tx, ids[1].id, "operator said so"));
     CHECK_FALSE(queue::cancel(tx, ids[1].id, "again"));
@@ -362,7 +362,7 @@ TEST_CASE("queue::cancel stops pending and processing jobs") {
   }
   CHECK(count(db, "status = 'cancelled' AND error_message = 'operator said so'") == 2);
   // The worker that held the processing job finds out when it completes.
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   CHECK_FALSE(queue::complete(tx, held[0], {}));
 }
 
@@ -379,11 +379,11 @@ TEST_CASE("queue::cancel_brief_jobs cancels the active jobs of one user and date
     return j;
   };
   {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     queue::enqueue(tx, {brief("2026-03-01"), brief("2026-03-02")});
     tx.commit();
   }
-  pqxx::work tx{db.cx()};
+  db::Transaction tx{db.session()};
   const auto ids = queue::cancel_brief_jobs(tx, user, "2026-03-01", "regenerate");
   tx.commit();
   CHECK(ids.size() == 1);
@@ -401,7 +401,7 @@ TEST_CASE("queue::prune deletes old finished jobs in bounded batches") {
   long long deleted = 0;
   int rounds = 0;
   for (;;) {
-    pqxx::work tx{db.cx()};
+    db::Transaction tx{db.session()};
     const long long n = queue::prune(tx, std::chrono::hours(24 * 7), 100);
     tx.commit();
     ++rounds;

@@ -10,7 +10,8 @@
 // process when metadata.crash is true, else like count), sleep (sleep
 // metadata.ms, then complete), fail (transient failure), permanent.
 #include <briefos/cli.hpp>
-#include <briefos/db/connection.hpp>
+#include <briefos/db/detail/pqxx_access.hpp>  // raw SQL for the probe table
+#include <briefos/db/session.hpp>
 #include <briefos/db/queue.hpp>
 #include <briefos/error.hpp>
 #include <briefos/worker.hpp>
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&](briefos::cli::Context& ctx) -> int {
     if (enq->parsed()) {
-      auto cx = briefos::db::connect(ctx.database_url, "queue-probe");
+      auto cx = briefos::db::Session::open(ctx.database_url, "queue-probe");
       long long inserted = 0;
       const auto t0 = std::chrono::steady_clock::now();
       for (long long done = 0; done < count; done += chunk) {
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
           if (!dedup_prefix.empty()) j.dedup_key = dedup_prefix + std::to_string(i);
           jobs.push_back(std::move(j));
         }
-        pqxx::work tx{*cx};
+        briefos::db::Transaction tx{*cx};
         for (const auto& r : briefos::queue::enqueue(tx, jobs)) inserted += r.inserted ? 1 : 0;
         tx.commit();
       }
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     }
     briefos::worker::resolve_jobs(wopts, jobs_from);
     const std::string h = handler_name;
-    briefos::worker::Handler handler = [h](pqxx::connection& cx, const briefos::queue::Job& job) {
+    briefos::worker::Handler handler = [h](briefos::db::Session& cx, const briefos::queue::Job& job) {
       if (h == "noop") return briefos::worker::Outcome::done({{"ok", true}}, false);
       if (h == "fail") return briefos::worker::Outcome::transient("probe failure");
       if (h == "permanent") throw briefos::queue::PermanentError("probe permanent failure");
@@ -76,8 +77,8 @@ int main(int argc, char** argv) {
         return briefos::worker::Outcome::done({{"slept", true}}, false);
       }
       if (h == "crash" && job.metadata.value("crash", false)) std::abort();
-      pqxx::work tx{cx};
-      tx.exec_params("INSERT INTO probe_calls (job_id, attempt) VALUES ($1, $2)", job.id, job.attempts);
+      briefos::db::Transaction tx{cx};
+      briefos::db::detail::tx(tx).exec_params("INSERT INTO probe_calls (job_id, attempt) VALUES ($1, $2)", job.id, job.attempts);
       if (!briefos::queue::complete(tx, job, {{"worker", job.worker_id}})) {
         throw briefos::queue::LeaseLost("lease lost for job " + std::to_string(job.id));
       }

@@ -33,6 +33,7 @@
 #include "briefos/db/brief_store.hpp"
 
 #include "briefos/db/queue.hpp"
+#include "briefos/db/detail/queue_sql.hpp"
 #include "briefos/db/sql.hpp"
 #include "briefos/error.hpp"
 
@@ -644,7 +645,7 @@ StoreResult store(pqxx::transaction_base& tx, const StoreInput& in) {
                                           em.to_email, em.to_name);
     out.email_id = r[0].as<std::string>();
   }
-  const auto enq = queue::enqueue(tx, {email_job(in, out)});
+  const auto enq = queue::detail::enqueue(tx, {email_job(in, out)});
   out.email_job_id = enq.at(0).id;
   return out;
 }
@@ -710,7 +711,7 @@ StoreResult store_and_complete(pqxx::connection& cx, const queue::Job& job, cons
   prepare(cx);
   pqxx::work tx{cx};
   StoreResult r = store(tx, input);
-  if (!queue::complete(tx, job, make_result(r))) {
+  if (!queue::detail::complete(tx, job, make_result(r))) {
     throw queue::LeaseLost("job " + std::to_string(job.id)
                            + " is no longer held by this worker; the brief was not stored");
   }
@@ -919,7 +920,7 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
     }
   }
   if (!jobs.empty()) {
-    const auto enq = queue::enqueue(tx, jobs);
+    const auto enq = queue::detail::enqueue(tx, jobs);
     for (std::size_t j = 0; j < jobs.size(); ++j) out[job_of[j]].email_job_id = enq.at(j).id;
   }
   return out;
@@ -935,7 +936,7 @@ std::vector<StoreResult> store_and_complete_many(
   std::vector<StoreResult> stored = store_many(tx, inputs);
   std::vector<std::pair<const queue::Job*, nlohmann::json>> results;
   for (std::size_t k = 0; k < jobs.size(); ++k) results.emplace_back(jobs[k], make_result(k, stored[k]));
-  const auto done = queue::complete_each(tx, results);
+  const auto done = queue::detail::complete_each(tx, results);
   if (done.size() != jobs.size()) {
     throw queue::LeaseLost(std::to_string(jobs.size() - done.size()) + " of the batch's "
                            + std::to_string(jobs.size())
@@ -965,7 +966,7 @@ Backfill enqueue_backfill(pqxx::connection& cx, const std::string& user_id, cons
                   {"options", nlohmann::json::object()}};
   job.dedup_key = "brief-" + user_id + "-" + date;
   if (force) {
-    out.cancelled = queue::cancel_brief_jobs(tx, user_id, date,
+    out.cancelled = queue::detail::cancel_brief_jobs(tx, user_id, date,
                                              "Cancelled: regeneration forced by briefos-generate --force");
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -973,7 +974,7 @@ Backfill enqueue_backfill(pqxx::connection& cx, const std::string& user_id, cons
     *job.dedup_key += "-force-" + std::to_string(ms);
     job.metadata["options"]["forceRegenerate"] = true;
   }
-  const auto r = queue::enqueue(tx, {job});
+  const auto r = queue::detail::enqueue(tx, {job});
   tx.commit();
   out.job_id = r.at(0).id;
   out.inserted = r.at(0).inserted;

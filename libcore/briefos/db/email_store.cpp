@@ -11,6 +11,8 @@
 // bound parameters.
 #include "briefos/db/email_store.hpp"
 
+#include "briefos/db/detail/queue_sql.hpp"
+
 #include <map>
 
 namespace briefos::db::email_store {
@@ -95,7 +97,7 @@ SELECT $1::uuid, r.id, 'sent', $3::jsonb FROM r
 
 // mark_sent and the job's completion in one statement, so the common case
 // records a delivery in one round trip (a single statement is atomic). The
-// job part is queue::complete()'s statement: same columns, same "still held
+// job part is queue::detail::complete()'s statement: same columns, same "still held
 // by this worker in this attempt" condition. Keep the two in step.
 constexpr const char* finish_sent_sql = R"SQL(
 WITH e AS (

@@ -27,6 +27,9 @@
 // so they do not return as one thundering herd.
 #include "briefos/db/queue.hpp"
 
+#include "briefos/db/detail/pqxx_access.hpp"
+#include "briefos/db/detail/queue_sql.hpp"
+
 #include "briefos/db/sql.hpp"
 #include "briefos/error.hpp"
 
@@ -139,7 +142,7 @@ void validate_claimed(const Job& job) {
   }
 }
 
-std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
+std::vector<Enqueued> detail::enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   std::vector<Enqueued> out(jobs.size());
   if (jobs.empty()) return out;
   std::vector<std::optional<std::string>> types, users, metas, prios, whens, maxes, keys;
@@ -225,7 +228,8 @@ std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJ
   return out;
 }
 
-std::vector<Job> claim(pqxx::connection& cx, const ClaimOptions& opts) {
+std::vector<Job> claim(db::Session& session, const ClaimOptions& opts) {
+  pqxx::connection& cx = db::detail::cx(session);
   // One statement per job type, each with an equality on job_type so the
   // planner walks the claim index (job_type, priority, scheduled_for, id) in
   // order and stops at the limit; `= ANY(array)` would sort every pending
@@ -258,10 +262,11 @@ std::vector<Job> claim(pqxx::connection& cx, const ClaimOptions& opts) {
   return jobs;
 }
 
-std::vector<Job> claim_ids(pqxx::connection& cx,
+std::vector<Job> claim_ids(db::Session& session,
                            const std::vector<long long>& ids,
                            const ClaimOptions& opts) {
   if (ids.empty()) return {};
+  pqxx::connection& cx = db::detail::cx(session);
   std::vector<std::optional<std::string>> id_text;
   for (long long id : ids) id_text.emplace_back(std::to_string(id));
   pqxx::work tx{cx};
@@ -283,7 +288,7 @@ std::vector<Job> claim_ids(pqxx::connection& cx,
   return jobs;
 }
 
-bool complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result) {
+bool detail::complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result) {
   // Prepared: it runs once per job, and its plan never changes.
   tx.conn().prepare("briefos_complete",
       "UPDATE queue_jobs SET status = 'completed', result = $4::jsonb, completed_at = now(),"
@@ -294,7 +299,7 @@ bool complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& 
   return r.affected_rows() == 1;
 }
 
-std::vector<long long> complete_many(
+std::vector<long long> detail::complete_many(
     pqxx::transaction_base& tx,
     const std::string& worker_id,
     const std::vector<std::pair<long long, nlohmann::json>>& results) {
@@ -316,7 +321,7 @@ std::vector<long long> complete_many(
   return done;
 }
 
-std::vector<long long> complete_each(pqxx::transaction_base& tx,
+std::vector<long long> detail::complete_each(pqxx::transaction_base& tx,
                                      const std::vector<std::pair<const Job*, nlohmann::json>>& results) {
   if (results.empty()) return {};
   std::vector<std::optional<std::string>> ids, workers, attempts, docs;
@@ -341,7 +346,7 @@ std::vector<long long> complete_each(pqxx::transaction_base& tx,
   return done;
 }
 
-FailOutcome fail(pqxx::transaction_base& tx,
+FailOutcome detail::fail(pqxx::transaction_base& tx,
                  const Job& job,
                  const std::string& error,
                  FailKind kind,
@@ -378,7 +383,7 @@ FailOutcome fail(pqxx::transaction_base& tx,
   return last ? FailOutcome::failed : FailOutcome::retried;
 }
 
-bool release(pqxx::transaction_base& tx, const Job& job) {
+bool detail::release(pqxx::transaction_base& tx, const Job& job) {
   const pqxx::result r = tx.exec_params(
       "UPDATE queue_jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),"
       " locked_by = NULL, locked_until = NULL, updated_at = now()"
@@ -387,7 +392,7 @@ bool release(pqxx::transaction_base& tx, const Job& job) {
   return r.affected_rows() == 1;
 }
 
-int extend_leases(pqxx::transaction_base& tx,
+int detail::extend_leases(pqxx::transaction_base& tx,
                   const std::string& worker_id,
                   const std::vector<long long>& ids,
                   std::chrono::seconds lease) {
@@ -401,7 +406,7 @@ int extend_leases(pqxx::transaction_base& tx,
   return static_cast<int>(r.affected_rows());
 }
 
-RescueCounts rescue_expired(pqxx::transaction_base& tx) {
+RescueCounts detail::rescue_expired(pqxx::transaction_base& tx) {
   const pqxx::result r = tx.exec(
       "WITH expired AS ("
       "  SELECT id FROM queue_jobs WHERE status = 'processing' AND locked_until < now()"
@@ -427,7 +432,7 @@ RescueCounts rescue_expired(pqxx::transaction_base& tx) {
   return c;
 }
 
-bool cancel(pqxx::transaction_base& tx, long long id, const std::string& reason) {
+bool detail::cancel(pqxx::transaction_base& tx, long long id, const std::string& reason) {
   const pqxx::result r = tx.exec_params(
       "UPDATE queue_jobs SET status = 'cancelled', error_message = $2, completed_at = now(),"
       " locked_by = NULL, locked_until = NULL, updated_at = now()"
@@ -436,7 +441,7 @@ bool cancel(pqxx::transaction_base& tx, long long id, const std::string& reason)
   return r.affected_rows() == 1;
 }
 
-std::vector<long long> cancel_brief_jobs(pqxx::transaction_base& tx,
+std::vector<long long> detail::cancel_brief_jobs(pqxx::transaction_base& tx,
                                          const std::string& user_id,
                                          const std::string& brief_date,
                                          const std::string& reason) {
@@ -451,7 +456,7 @@ std::vector<long long> cancel_brief_jobs(pqxx::transaction_base& tx,
   return ids;
 }
 
-long long prune(pqxx::transaction_base& tx, std::chrono::seconds retention, int batch) {
+long long detail::prune(pqxx::transaction_base& tx, std::chrono::seconds retention, int batch) {
   const pqxx::result r = tx.exec_params(
       "DELETE FROM queue_jobs WHERE id IN ("
       "  SELECT id FROM queue_jobs WHERE status IN ('completed', 'failed', 'cancelled')"
@@ -460,8 +465,46 @@ long long prune(pqxx::transaction_base& tx, std::chrono::seconds retention, int 
   return static_cast<long long>(r.affected_rows());
 }
 
+// The public forms: the same statements on the db::Transaction's own
+// libpqxx transaction.
+std::vector<Enqueued> enqueue(db::Transaction& tx, const std::vector<NewJob>& jobs) {
+  return detail::enqueue(db::detail::tx(tx), jobs);
+}
+bool complete(db::Transaction& tx, const Job& job, const nlohmann::json& result) {
+  return detail::complete(db::detail::tx(tx), job, result);
+}
+std::vector<long long> complete_many(db::Transaction& tx, const std::string& worker_id,
+                                     const std::vector<std::pair<long long, nlohmann::json>>& results) {
+  return detail::complete_many(db::detail::tx(tx), worker_id, results);
+}
+std::vector<long long> complete_each(db::Transaction& tx,
+                                     const std::vector<std::pair<const Job*, nlohmann::json>>& results) {
+  return detail::complete_each(db::detail::tx(tx), results);
+}
+FailOutcome fail(db::Transaction& tx, const Job& job, const std::string& error, FailKind kind,
+                 const Backoff& backoff, std::optional<std::chrono::milliseconds> retry_in) {
+  return detail::fail(db::detail::tx(tx), job, error, kind, backoff, retry_in);
+}
+bool release(db::Transaction& tx, const Job& job) { return detail::release(db::detail::tx(tx), job); }
+int extend_leases(db::Transaction& tx, const std::string& worker_id, const std::vector<long long>& ids,
+                  std::chrono::seconds lease) {
+  return detail::extend_leases(db::detail::tx(tx), worker_id, ids, lease);
+}
+RescueCounts rescue_expired(db::Transaction& tx) { return detail::rescue_expired(db::detail::tx(tx)); }
+bool cancel(db::Transaction& tx, long long id, const std::string& reason) {
+  return detail::cancel(db::detail::tx(tx), id, reason);
+}
+std::vector<long long> cancel_brief_jobs(db::Transaction& tx, const std::string& user_id,
+                                         const std::string& brief_date, const std::string& reason) {
+  return detail::cancel_brief_jobs(db::detail::tx(tx), user_id, brief_date, reason);
+}
+long long prune(db::Transaction& tx, std::chrono::seconds retention, int batch) {
+  return detail::prune(db::detail::tx(tx), retention, batch);
+}
+
 bool is_permanent(const std::exception& e) noexcept {
   return dynamic_cast<const PermanentError*>(&e) != nullptr
+         || dynamic_cast<const DataError*>(&e) != nullptr
          || dynamic_cast<const UsageError*>(&e) != nullptr;
 }
 

@@ -2,7 +2,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
+#include "briefos/db/session.hpp"
+#include "briefos/error.hpp"
 
 #include <chrono>
 #include <optional>
@@ -70,7 +71,7 @@ void validate_claimed(const Job& job);
 // job with the same dedup key insert nothing and return the existing id,
 // enforced by the partial unique index under any concurrency. Sends
 // NOTIFY briefos_jobs when a job is due now. Results are in input order.
-std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);
+std::vector<Enqueued> enqueue(db::Transaction& tx, const std::vector<NewJob>& jobs);
 
 struct ClaimOptions {
   std::vector<std::string> types;           // job types this worker handles
@@ -82,30 +83,30 @@ struct ClaimOptions {
 // Claim up to `limit` due pending jobs in one short transaction of its own
 // (FOR UPDATE SKIP LOCKED, ordered by priority, scheduled_for, id): marks
 // them processing, attempts + 1, locked_by and locked_until.
-std::vector<Job> claim(pqxx::connection& cx, const ClaimOptions& opts);
+std::vector<Job> claim(db::Session& session, const ClaimOptions& opts);
 
 // Claim exactly the jobs `ids` that are pending (due or not, of any type)
 // with the same exclusivity; ids already taken by others are skipped, not
 // waited for. The worker fails jobs of a type it has no handler for.
-std::vector<Job> claim_ids(pqxx::connection& cx,
+std::vector<Job> claim_ids(db::Session& session,
                            const std::vector<long long>& ids,
                            const ClaimOptions& opts);
 
 // Mark `job` completed with `result` inside `tx`. Returns false, and changes
 // nothing, if this worker no longer holds the job (lease lost and the job
 // rescued or reclaimed): the caller must then roll back its own writes.
-bool complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result);
+bool complete(db::Transaction& tx, const Job& job, const nlohmann::json& result);
 
 // Complete many jobs held by this worker in one statement; returns the ids
 // that were still held (the others were lost).
-std::vector<long long> complete_many(pqxx::transaction_base& tx,
+std::vector<long long> complete_many(db::Transaction& tx,
                                      const std::string& worker_id,
                                      const std::vector<std::pair<long long, nlohmann::json>>& results);
 
 // complete() for several jobs in one statement, each fenced like complete()
 // by (id, locked_by, attempts). Returns the ids that were still held; the
 // caller must roll back its writes for the others.
-std::vector<long long> complete_each(pqxx::transaction_base& tx,
+std::vector<long long> complete_each(db::Transaction& tx,
                                      const std::vector<std::pair<const Job*, nlohmann::json>>& results);
 
 enum class FailKind { transient, permanent };
@@ -117,7 +118,7 @@ enum class FailOutcome { retried, failed, lost };
 // pending at now + backoff (or + `retry_in` when given); a permanent error or
 // the last attempt ends as failed. The error is appended to the job's error
 // history. Returns lost (changing nothing) if this worker no longer holds it.
-FailOutcome fail(pqxx::transaction_base& tx,
+FailOutcome fail(db::Transaction& tx,
                  const Job& job,
                  const std::string& error,
                  FailKind kind,
@@ -126,11 +127,11 @@ FailOutcome fail(pqxx::transaction_base& tx,
 
 // Give a job back untouched (graceful shutdown): pending again, the attempt
 // not counted. Returns false if no longer held.
-bool release(pqxx::transaction_base& tx, const Job& job);
+bool release(db::Transaction& tx, const Job& job);
 
 // Extend the lease of jobs held by `worker_id` to now + `lease`; returns
 // how many are still held.
-int extend_leases(pqxx::transaction_base& tx,
+int extend_leases(db::Transaction& tx,
                   const std::string& worker_id,
                   const std::vector<long long>& ids,
                   std::chrono::seconds lease);
@@ -142,15 +143,15 @@ struct RescueCounts {
 
 // Jobs whose lease expired go back to pending, or to failed when their
 // attempts are used up (a job that kills its worker every time ends failed).
-RescueCounts rescue_expired(pqxx::transaction_base& tx);
+RescueCounts rescue_expired(db::Transaction& tx);
 
 // Cancel one job (pending or processing) with `reason`; false if it was not
 // active.
-bool cancel(pqxx::transaction_base& tx, long long id, const std::string& reason);
+bool cancel(db::Transaction& tx, long long id, const std::string& reason);
 
 // Cancel every active generate_daily_brief job of `user_id` for
 // `brief_date` (YYYY-MM-DD); returns the cancelled ids.
-std::vector<long long> cancel_brief_jobs(pqxx::transaction_base& tx,
+std::vector<long long> cancel_brief_jobs(db::Transaction& tx,
                                          const std::string& user_id,
                                          const std::string& brief_date,
                                          const std::string& reason);
@@ -158,24 +159,21 @@ std::vector<long long> cancel_brief_jobs(pqxx::transaction_base& tx,
 // Delete up to `batch` finished jobs (completed, failed, cancelled) that
 // finished before now - `retention`; returns how many were deleted. Call in
 // a loop until it returns less than `batch`.
-long long prune(pqxx::transaction_base& tx, std::chrono::seconds retention, int batch);
+long long prune(db::Transaction& tx, std::chrono::seconds retention, int batch);
 
 // True if a job with no handler, or one whose metadata fails validation,
 // cannot ever succeed.
 bool is_permanent(const std::exception& e) noexcept;
 
 // An error a handler throws for a job that must not be retried (bad
-// metadata, missing rows).
-class PermanentError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
+// metadata, missing rows): briefos::PermanentError, named here as well.
+using PermanentError = briefos::PermanentError;
 
 // Thrown by handlers (through complete() returning false) when the lease was
 // lost; the worker rolls back and moves on.
-class LeaseLost : public std::runtime_error {
+class LeaseLost : public briefos::Error {
 public:
-  using std::runtime_error::runtime_error;
+  using briefos::Error::Error;
 };
 
 }  // namespace briefos::queue
