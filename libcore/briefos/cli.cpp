@@ -17,6 +17,7 @@
 #include "briefos/cli.hpp"
 
 #include "briefos/db/connection.hpp"
+#include "briefos/util/stop.hpp"
 #include "briefos/error.hpp"
 #include "briefos/log.hpp"
 #include "briefos/version.hpp"
@@ -41,10 +42,8 @@ namespace briefos::cli {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
 extern "C" void on_signal(int /*sig*/) {
-  g_stop.store(true);
+  util::request_stop();
 }
 
 void install_signal_handlers() {
@@ -150,9 +149,9 @@ std::string strip_quotes(std::string v) {
 
 }  // namespace
 
-bool stop_requested() noexcept { return g_stop.load(); }
-void request_stop() noexcept { g_stop.store(true); }
-void clear_stop() noexcept { g_stop.store(false); }
+bool stop_requested() noexcept { return util::stop_requested(); }
+void request_stop() noexcept { util::request_stop(); }
+void clear_stop() noexcept { util::clear_stop(); }
 
 Tool::Tool(std::string name, std::string description)
     : m_name(std::move(name)),

@@ -27,7 +27,7 @@
 // with a lease, to be rescued, and the run reports it (exit status 3).
 #include "briefos/worker.hpp"
 
-#include "briefos/cli.hpp"
+#include "briefos/util/stop.hpp"
 #include "briefos/db/connection.hpp"
 #include "briefos/error.hpp"
 
@@ -103,7 +103,7 @@ struct Shared {
   }
 
   bool should_stop() const {
-    return done.load() || cli::stop_requested() || connection_lost.load()
+    return done.load() || util::stop_requested() || connection_lost.load()
            || std::chrono::steady_clock::now() >= deadline;
   }
 
@@ -423,7 +423,7 @@ void run_heartbeat(Shared& s) {
         s.cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return s.done.load(); });
       }
       const auto now = std::chrono::steady_clock::now();
-      if (cli::stop_requested()) s.cv.notify_all();
+      if (util::stop_requested()) s.cv.notify_all();
       if (now >= next_beat) {
         std::map<std::string, std::vector<long long>> by_worker;
         {
@@ -576,7 +576,7 @@ Totals run_with(const std::string& database_url,
   heartbeat.join();
   // A long-running worker told to stop has done its job; a drain or a
   // pipeline stopped early has not.
-  if (cli::stop_requested() && opts.mode != Mode::run) s.totals.interrupted = true;
+  if (util::stop_requested() && opts.mode != Mode::run) s.totals.interrupted = true;
   if (s.connection_lost.load()) {
     throw DatabaseUnreachable("lost connection to the database: " + db::redact(s.lost_message),
                               "Jobs in flight keep their lease and are rescued when it expires.");

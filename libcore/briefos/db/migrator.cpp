@@ -20,7 +20,7 @@
 // statement.
 #include "briefos/db/migrator.hpp"
 
-#include "briefos/cli.hpp"
+#include "briefos/util/stop.hpp"
 #include "briefos/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -88,7 +88,7 @@ void Migrator::lock(std::chrono::milliseconds timeout) {
       spdlog::info("waiting for another migrator to release the migration lock");
       announced = true;
     }
-    if (cli::stop_requested()) {
+    if (util::stop_requested()) {
       throw Error("interrupted while waiting for the migration lock", {}, exit_interrupted);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
