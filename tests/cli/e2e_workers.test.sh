@@ -70,8 +70,8 @@ while [ "$(sql "SELECT count(*) FROM emails WHERE status = 'sent'")" -lt "$n" ] 
   tries=$((tries + 1))
   sleep 0.2
 done
-check "all $n emails sent within 2 minutes of the last generator" \
-  test "$(sql "SELECT count(*) FROM emails WHERE status = 'sent'")" -eq "$n"
+sent=$(sql "SELECT count(*) FROM emails WHERE status = 'sent'")
+check "all $n emails sent within 2 minutes of the last generator (saw $sent sent)" test "$sent" -eq "$n"
 for p in $pids_email; do kill -TERM "$p" 2>/dev/null || true; done
 i=1
 for p in $pids_email; do

@@ -73,7 +73,7 @@ state() {
 # the last kill is reported as such, not retried without end.
 kill_loop() {
   _type=$1; _ref_ms=$2; shift 2
-  kills=0; orphaned=0; runs=0
+  kills=0; orphaned=0; runs=0; left_after_kills=0
   while [ "$kills" -lt "$min_kills" ] || [ "$(left "$_type")" -gt 0 ]; do
     runs=$((runs + 1))
     _left=$(left "$_type")
@@ -114,6 +114,7 @@ kill_loop() {
       if kill -9 "$_pid" 2>/dev/null; then
         kills=$((kills + 1))
         wait "$_pid" 2>/dev/null || true
+        [ "$kills" -lt "$min_kills" ] || left_after_kills=$(left "$_type")
         _held=$(sql "SELECT count(*) FROM queue_jobs WHERE status = 'processing' AND locked_by LIKE '%:$_pid:%'")
         [ "$_held" -eq 0 ] || orphaned=$((orphaned + 1))
         continue
@@ -126,7 +127,7 @@ kill_loop() {
 # --- generate under kill -9 -----------------------------------------------------------------
 t0=$(now_ms)
 kill_loop generate_daily_brief "$refgen_ms" "$gen"
-echo "  generate: $kills kills in $runs runs ($orphaned left jobs behind for rescue), $(($(now_ms) - t0)) ms"
+echo "  generate: $kills kills in $runs runs ($orphaned left jobs behind for rescue; $left_after_kills of $jobs jobs left after the last kill), $(($(now_ms) - t0)) ms"
 check "generate: at least $min_kills kills" test "$kills" -ge "$min_kills"
 check "generate: some kills hit a worker holding jobs (they were rescued)" test "$orphaned" -ge 1
 check "generate: rescues recorded (lease expired) and jobs run again" \
@@ -152,7 +153,7 @@ check "one email job per email" \
 # --- email under kill -9 -------------------------------------------------------------------
 t0=$(now_ms)
 kill_loop generate_brief_email "$refmail_ms" "$email" --transport "smtp://127.0.0.1:$smtp_port" $common
-echo "  email: $kills kills in $runs runs ($orphaned left jobs behind for rescue), $(($(now_ms) - t0)) ms"
+echo "  email: $kills kills in $runs runs ($orphaned left jobs behind for rescue; $left_after_kills of $jobs jobs left after the last kill), $(($(now_ms) - t0)) ms"
 check "email: at least $min_kills kills" test "$kills" -ge "$min_kills"
 check "email: some kills hit a worker holding jobs" test "$orphaned" -ge 1
 check "email: every job completed, every email and recipient sent" \

@@ -16,14 +16,15 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # poll_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
 # fail after SECONDS. This waits for a state, not for a duration.
 poll_until() {
-  _limit=$(($(now_ms) + $1 * 1000)); shift
-  until "$@"; do
+  _secs=$1; _limit=$(($(now_ms) + $1 * 1000)); shift
+  until _out=$("$@" 2>&1); do
     if [ "$(now_ms)" -ge "$_limit" ]; then
-      echo "timed out waiting for: $*" >&2
+      echo "timed out after $_secs s waiting for: $*${_out:+ (it said: $(printf '%s' "$_out" | head -c 300))}" >&2
       return 1
     fi
     sleep 0.1
   done
+  [ -z "$_out" ] || printf '%s\n' "$_out"
 }
 
 # sql_true URL SQL: succeeds when SQL returns t.
