@@ -180,7 +180,7 @@ std::vector<PreferenceRow> fetch_edited(Transaction& tx,
                                         int limit,
                                         bool engagement);
 
-// In one statement: insert `jobs` (dedup key brief-<user>-<date>; an
+// In one statement: insert `jobs` (dedup key jobs::brief_key; an
 // active duplicate is a no-op, and unless `regenerate`, so is a date whose
 // brief is already completed). Appends the new jobs to `out.queued` and
 // adds to its counters.
