@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // briefos-migrate: create and evolve the briefos PostgreSQL schema.
 #include <briefos/cli.hpp>
-#include <briefos/migrate_command.hpp>
+#include <briefos/app/migrate/command.hpp>
 
 int main(int argc, char** argv) {
   briefos::cli::Tool tool{"briefos-migrate", "Create and evolve the briefos database schema."};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // briefos-schedule: queue each user's daily brief when it is due in the user's time zone.
 #include <briefos/cli.hpp>
-#include <briefos/schedule_command.hpp>
+#include <briefos/app/schedule/command.hpp>
 
 int main(int argc, char** argv) {
   briefos::cli::Tool tool{"briefos-schedule",

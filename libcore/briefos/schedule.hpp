@@ -2,7 +2,11 @@
 #pragma once
 
 // Schedule rules: pure functions, no database, no I/O beyond reading the
-// system time-zone database. See schedule.cpp for the policy.
+// system time-zone database. See schedule.cpp for the policy. The zone and
+// date helpers they stand on (zone look-up, local dates, text forms) are
+// util/time.hpp's.
+
+#include "briefos/util/time.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -13,8 +17,16 @@
 
 namespace briefos::schedule {
 
-using Instant = std::chrono::sys_seconds;       // a UTC instant, whole seconds
-using Days = std::chrono::sys_days;             // a calendar date (no zone)
+using util::Days;     // a calendar date (no zone)
+using util::Instant;  // a UTC instant, whole seconds
+
+// The text forms of dates, instants and durations, under the names this
+// module's callers (tests/fuzz) know them by; written once in util/time.
+using util::format_date;
+using util::format_instant;
+using util::parse_date;
+using util::parse_duration;
+using util::parse_instant;
 
 // One row of user_brief_preferences, as text the way the database holds it.
 struct Preference {
@@ -39,9 +51,6 @@ std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
 // Empty means valid. The time zone is checked separately (zone_exists).
 std::vector<std::string> validate(const Preference& pref);
 
-// True if `name` is a zone of the system tz database.
-bool zone_exists(std::string_view name);
-
 enum class Frequency { daily, weekly };
 
 // A preference checked and resolved: what the computations below take.
@@ -50,7 +59,7 @@ struct Rule {
   Frequency frequency = Frequency::daily;
   int day_of_week = 1;
   TimeOfDay time;
-  const void* zone = nullptr;  // const date::time_zone*, kept out of this header
+  const date::time_zone* zone = nullptr;
   std::string zone_name;
 };
 
@@ -66,9 +75,9 @@ Instant resolve_local(const Rule& rule, Days day, TimeOfDay time);
 // The same for a zone by name (tests and tools); nullopt for an unknown zone.
 std::optional<Instant> resolve_local(std::string_view zone, Days day, TimeOfDay time);
 
-// The local calendar date of `t` in the rule's zone.
+// The local calendar date of `t` in the rule's zone (util::local_date for
+// a zone by name).
 Days local_date(const Rule& rule, Instant t);
-std::optional<Days> local_date(std::string_view zone, Instant t);
 
 // The first run of `rule` at or after `t` (a run exactly at `t` counts).
 Instant first_run_at_or_after(const Rule& rule, Instant t);
@@ -126,18 +135,5 @@ struct Engagement {
 };
 Engagement engagement(std::optional<int> days_since_last_login,
                       std::optional<int> days_since_last_brief);
-
-// Whole days from `then` to `now`, rounded down (the original's
-// floor((now - t) / 86400000)).
-int days_between(Instant then, Instant now);
-
-// Text forms used on the command line and in job metadata.
-std::string format_date(Days d);                    // YYYY-MM-DD
-std::string format_instant(Instant t);              // 2026-03-08T07:30:00Z
-std::optional<Days> parse_date(std::string_view text);          // YYYY-MM-DD, a real date
-// 2026-03-08T07:30:00Z, "2026-03-08 02:30:00-05:00", ...; no offset = UTC.
-std::optional<Instant> parse_instant(std::string_view text);
-// "90s", "15m", "2h", "1d", "1h30m" or plain seconds.
-std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 }  // namespace briefos::schedule

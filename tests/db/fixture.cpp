@@ -42,8 +42,8 @@ void ensure_template() {
     if (!exists) {
       tx.exec("CREATE DATABASE " + tx.quote_name(tmpl + "_build"));
       {
-        pqxx::connection cx{url_for(tmpl + "_build")};
-        db::Migrator m{cx};
+        auto session = db::Session::open(url_for(tmpl + "_build"), "briefos-test");
+        db::Migrator m{*session};
         m.ensure_history_table();
         for (const auto& mig : migrate::load(migrate::embedded_files())) m.apply_up(mig);
       }

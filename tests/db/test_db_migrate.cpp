@@ -23,6 +23,8 @@
 namespace {
 
 using briefos::db::Migrator;
+using briefos::db::Session;
+using briefos::db::detail::cx;
 using briefos::migrate::Migration;
 using briefos::testing::url_for;
 
@@ -47,8 +49,8 @@ private:
   std::string m_url;
 };
 
-std::string scalar(pqxx::connection& cx, const std::string& sql) {
-  pqxx::read_transaction tx{cx};
+std::string scalar(Session& session, const std::string& sql) {
+  pqxx::read_transaction tx{cx(session)};
   const pqxx::result r = tx.exec(sql);
   if (r.empty() || r[0][0].is_null()) return "";
   return r[0][0].c_str();
@@ -78,10 +80,10 @@ TEST_SUITE_BEGIN("migrate");
 
 TEST_CASE("migrate::lock held by another session times out with exit 4") {
   EmptyDb db;
-  pqxx::connection holder_cx{db.url()};
-  pqxx::connection waiter_cx{db.url()};
-  Migrator holder{holder_cx};
-  Migrator waiter{waiter_cx};
+  auto holder_s = Session::open(db.url(), "briefos-test");
+  auto waiter_s = Session::open(db.url(), "briefos-test");
+  Migrator holder{*holder_s};
+  Migrator waiter{*waiter_s};
 
   holder.lock(std::chrono::milliseconds(0));
   const auto start = std::chrono::steady_clock::now();
@@ -100,12 +102,12 @@ TEST_CASE("migrate::lock held by another session times out with exit 4") {
   // session would take) blocks the migrator just the same.
   holder.unlock();
   {
-    pqxx::nontransaction tx{holder_cx};
+    pqxx::nontransaction tx{cx(*holder_s)};
     tx.exec("SELECT pg_advisory_lock(x'6272696566'::bigint)");
   }
   CHECK_THROWS_AS(waiter.lock(std::chrono::milliseconds(0)), briefos::Error);
   {
-    pqxx::nontransaction tx{holder_cx};
+    pqxx::nontransaction tx{cx(*holder_s)};
     tx.exec("SELECT pg_advisory_unlock(x'6272696566'::bigint)");
   }
   // Released: the waiter gets it at once, and only one session holds it.
@@ -115,15 +117,15 @@ TEST_CASE("migrate::lock held by another session times out with exit 4") {
       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 98"
       " AND objid = 1919509862 AND objsubid = 1"
       " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
-  CHECK(scalar(holder_cx, our_lock + " AND granted") == "1");
+  CHECK(scalar(*holder_s, our_lock + " AND granted") == "1");
   waiter.unlock();
-  CHECK(scalar(holder_cx, our_lock) == "0");
+  CHECK(scalar(*holder_s, our_lock) == "0");
 }
 
 TEST_CASE("migrate::failing migration leaves no trace") {
   EmptyDb db;
-  pqxx::connection cx{db.url()};
-  Migrator m{cx};
+  auto session = Session::open(db.url(), "briefos-test");
+  Migrator m{*session};
   m.ensure_history_table();
   const auto set = built_in();
   for (const auto& mig : set) m.apply_up(mig);
@@ -146,8 +148,8 @@ TEST_CASE("migrate::failing migration leaves no trace") {
   CHECK(message.find("\"test_broken.up.sql\" at line 4") != std::string::npos);
   CHECK(message.find("syntax error") != std::string::npos);
   CHECK(message.find('\n') == std::string::npos);
-  CHECK(scalar(cx, "SELECT to_regclass('partial_marker') IS NULL") == "t");
-  CHECK(scalar(cx, "SELECT max(version) FROM briefos_schema_migrations") == std::to_string(last));
+  CHECK(scalar(*session, "SELECT to_regclass('partial_marker') IS NULL") == "t");
+  CHECK(scalar(*session, "SELECT max(version) FROM briefos_schema_migrations") == std::to_string(last));
 
   // A runtime error without a position still names the file.
   try {
@@ -157,28 +159,28 @@ TEST_CASE("migrate::failing migration leaves no trace") {
     CHECK(std::string(e.what()).find("\"test_divide.up.sql\"") != std::string::npos);
     CHECK(std::string(e.what()).find("division by zero") != std::string::npos);
   }
-  CHECK(scalar(cx, "SELECT to_regclass('partial_marker') IS NULL") == "t");
+  CHECK(scalar(*session, "SELECT to_regclass('partial_marker') IS NULL") == "t");
 
   // The connection is still usable, and a good migration applies after it.
   m.apply_up(custom(last + 1, "good", "CREATE TABLE good_marker (id int);"));
-  CHECK(scalar(cx, "SELECT name FROM briefos_schema_migrations WHERE version = "
+  CHECK(scalar(*session, "SELECT name FROM briefos_schema_migrations WHERE version = "
                        + std::to_string(last + 1))
         == "good");
 }
 
 TEST_CASE("migrate::no-transaction migration runs outside a transaction") {
   EmptyDb db;
-  pqxx::connection cx{db.url()};
-  Migrator m{cx};
+  auto session = Session::open(db.url(), "briefos-test");
+  Migrator m{*session};
   m.ensure_history_table();
   m.apply_up(custom(1, "table", "CREATE TABLE t (a int);"));
   const std::string concurrently = "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);";
   // Inside a transaction PostgreSQL refuses it ...
   CHECK_THROWS_AS(m.apply_up(custom(2, "index", concurrently, true)), briefos::Error);
-  CHECK(scalar(cx, "SELECT to_regclass('t_a_idx') IS NULL") == "t");
+  CHECK(scalar(*session, "SELECT to_regclass('t_a_idx') IS NULL") == "t");
   // ... outside one it works, and the history row follows.
   m.apply_up(custom(2, "index", concurrently, false));
-  CHECK(scalar(cx, "SELECT to_regclass('t_a_idx') IS NOT NULL") == "t");
+  CHECK(scalar(*session, "SELECT to_regclass('t_a_idx') IS NOT NULL") == "t");
   const auto history = m.applied();
   REQUIRE(history.size() == 2);
   CHECK(history[1].version == 2);
@@ -194,8 +196,8 @@ TEST_CASE("migrate::two migrators at once apply each migration once") {
   std::vector<std::string> errors(2);
   auto migrate_all = [&](int who) {
     try {
-      pqxx::connection cx{db.url()};
-      Migrator m{cx};
+      auto session = Session::open(db.url(), "briefos-test");
+      Migrator m{*session};
       m.lock(std::chrono::seconds(60));
       m.ensure_history_table();
       const auto done = m.applied();  // read only once the lock is held
@@ -218,8 +220,8 @@ TEST_CASE("migrate::two migrators at once apply each migration once") {
   CHECK(errors[1].empty());
   CHECK(applied_by[0] + applied_by[1] == static_cast<int>(set.size()));
   CHECK((applied_by[0] == 0 || applied_by[1] == 0));  // one did all, the other nothing
-  pqxx::connection cx{db.url()};
-  CHECK(scalar(cx, "SELECT count(DISTINCT version) = count(*) AND count(*) = "
+  auto session = Session::open(db.url(), "briefos-test");
+  CHECK(scalar(*session, "SELECT count(DISTINCT version) = count(*) AND count(*) = "
                        + std::to_string(set.size()) + " FROM briefos_schema_migrations")
         == "t");
 }
@@ -263,7 +265,7 @@ TEST_CASE("migrate::enum value usable after part 1 and monitoring queries run") 
   CHECK(std::string(status[0]["email_id"].c_str()) == email);
 
   // Reverting down to version 1 removes the enum value and its jobs.
-  Migrator m{db.cx()};
+  Migrator m{db.session()};
   const auto set = built_in();
   for (auto it = set.rbegin(); it != set.rend() && it->version > 1; ++it) m.apply_down(*it);
   CHECK(db.scalar("SELECT count(*) FROM pg_enum WHERE enumtypid = 'queue_type'::regtype"

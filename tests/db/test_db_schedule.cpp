@@ -4,6 +4,7 @@
 #include "fixture.hpp"
 
 #include <briefos/schedule.hpp>
+#include <briefos/util/time.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -325,11 +326,11 @@ TEST_CASE("schedule sweeps every 30 minutes for two days queue each run once") {
   const s::Instant upto = first + std::chrono::minutes(30 * 96 + 20);
   std::set<std::string> want;
   for (const auto& u : users) {
-    const s::Days d0 = *s::local_date(u.zone, from) - std::chrono::days(1);
+    const s::Days d0 = *briefos::util::local_date(u.zone, from) - std::chrono::days(1);
     for (s::Days d = d0; d <= d0 + std::chrono::days(5); d += std::chrono::days(1)) {
       const s::Instant run = *s::resolve_local(u.zone, d, u.time);
       if (run < from || run > upto) continue;
-      want.insert(u.id + " " + s::format_date(*s::local_date(u.zone, run)) + " "
+      want.insert(u.id + " " + s::format_date(*briefos::util::local_date(u.zone, run)) + " "
                   + s::format_instant(run - std::chrono::minutes(2)));
     }
   }

@@ -20,8 +20,9 @@
 // statement.
 #include "briefos/db/migrator.hpp"
 
-#include "briefos/util/stop.hpp"
+#include "briefos/db/detail/pqxx_access.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/stop.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -58,7 +59,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 std::vector<AppliedMigration> Migrator::applied() {
-  pqxx::read_transaction tx{m_cx};
+  pqxx::read_transaction tx{detail::cx(m_session)};
   const auto exists =
       tx.exec1("SELECT to_regclass('briefos_schema_migrations') IS NOT NULL")[0].as<bool>();
   std::vector<AppliedMigration> out;
@@ -78,7 +79,7 @@ void Migrator::lock(std::chrono::milliseconds timeout) {
   bool announced = false;
   for (;;) {
     {
-      pqxx::nontransaction tx{m_cx};
+      pqxx::nontransaction tx{detail::cx(m_session)};
       if (tx.exec_params1("SELECT pg_try_advisory_lock($1)", lock_key)[0].as<bool>()) {
         m_locked = true;
         return;
@@ -103,13 +104,13 @@ void Migrator::lock(std::chrono::milliseconds timeout) {
 
 void Migrator::unlock() {
   if (!m_locked) return;
-  pqxx::nontransaction tx{m_cx};
+  pqxx::nontransaction tx{detail::cx(m_session)};
   tx.exec_params("SELECT pg_advisory_unlock($1)", lock_key);
   m_locked = false;
 }
 
 void Migrator::ensure_history_table() {
-  pqxx::work tx{m_cx};
+  pqxx::work tx{detail::cx(m_session)};
   tx.exec(
       "CREATE TABLE IF NOT EXISTS briefos_schema_migrations ("
       " version integer PRIMARY KEY,"
@@ -129,7 +130,7 @@ long long Migrator::apply_up(const migrate::Migration& m) {
   };
   if (m.up_in_transaction) {
     try {
-      pqxx::work tx{m_cx};
+      pqxx::work tx{detail::cx(m_session)};
       tx.exec(m.up_sql);
       tx.exec_params(
           "INSERT INTO briefos_schema_migrations (version, name, checksum, duration_ms) "
@@ -143,14 +144,14 @@ long long Migrator::apply_up(const migrate::Migration& m) {
     }
   } else {
     try {
-      pqxx::nontransaction tx{m_cx};
+      pqxx::nontransaction tx{detail::cx(m_session)};
       tx.exec(m.up_sql);
     } catch (const pqxx::broken_connection&) {
       throw;
     } catch (const std::exception& e) {
       fail(m.up_file, e, false);
     }
-    pqxx::work tx{m_cx};
+    pqxx::work tx{detail::cx(m_session)};
     tx.exec_params(
         "INSERT INTO briefos_schema_migrations (version, name, checksum, duration_ms) "
         "VALUES ($1, $2, $3, $4)",
@@ -164,7 +165,7 @@ long long Migrator::apply_down(const migrate::Migration& m) {
   const auto start = std::chrono::steady_clock::now();
   if (m.down_in_transaction) {
     try {
-      pqxx::work tx{m_cx};
+      pqxx::work tx{detail::cx(m_session)};
       tx.exec(m.down_sql);
       tx.exec_params("DELETE FROM briefos_schema_migrations WHERE version = $1", m.version);
       tx.commit();
@@ -175,14 +176,14 @@ long long Migrator::apply_down(const migrate::Migration& m) {
     }
   } else {
     try {
-      pqxx::nontransaction tx{m_cx};
+      pqxx::nontransaction tx{detail::cx(m_session)};
       tx.exec(m.down_sql);
     } catch (const pqxx::broken_connection&) {
       throw;
     } catch (const std::exception& e) {
       fail(m.down_file, e, false);
     }
-    pqxx::work tx{m_cx};
+    pqxx::work tx{detail::cx(m_session)};
     tx.exec_params("DELETE FROM briefos_schema_migrations WHERE version = $1", m.version);
     tx.commit();
   }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "briefos/db/session.hpp"
 #include "briefos/migrate.hpp"
-
-#include <pqxx/pqxx>
 
 #include <chrono>
 #include <string>
@@ -21,10 +20,12 @@ struct AppliedMigration {
 };
 
 // The database side of briefos-migrate: the history table, the advisory lock
-// and running one migration file. See migrator.cpp for the locking policy.
+// and running one migration file, on one session (the lock is the
+// session's). Each call owns its transactions. See migrator.cpp for the
+// locking policy.
 class Migrator {
 public:
-  explicit Migrator(pqxx::connection& cx) : m_cx(cx) {}
+  explicit Migrator(Session& session) : m_session(session) {}
 
   // The history, oldest first; empty if the table does not exist yet.
   std::vector<AppliedMigration> applied();
@@ -46,7 +47,7 @@ public:
   long long apply_down(const migrate::Migration& m);
 
 private:
-  pqxx::connection& m_cx;
+  Session& m_session;
   bool m_locked = false;
 };
 

@@ -18,7 +18,11 @@
 // under which schedule_state is read and moved forward.
 #include "briefos/db/schedule_store.hpp"
 
+#include "briefos/db/detail/pqxx_access.hpp"
+#include "briefos/db/detail/schedule_sql.hpp"
 #include "briefos/db/sql.hpp"
+#include "briefos/jobs.hpp"
+#include "briefos/util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -66,15 +70,6 @@ constexpr const char* preference_columns =
     "p.id::text, p.user_id::text, p.frequency, p.day_of_week,"
     " to_char(p.time_of_day, 'HH24:MI:SS'), p.timezone";
 
-bool looks_like_uuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : std::isxdigit(static_cast<unsigned char>(s[i])) == 0) return false;
-  }
-  return true;
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -83,11 +78,13 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::int64_t now(pqxx::transaction_base& tx) {
+std::int64_t now(Transaction& t) {
+  pqxx::transaction_base& tx = detail::tx(t);
   return tx.exec1("SELECT floor(extract(epoch FROM statement_timestamp()))::bigint")[0].as<std::int64_t>();
 }
 
-bool lock_sweep(pqxx::dbtransaction& tx, std::chrono::seconds timeout) {
+bool lock_sweep(Transaction& t, std::chrono::seconds timeout) {
+  pqxx::dbtransaction& tx = detail::dbtx(t);
   if (timeout.count() == 0) {
     return tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", sweep_lock_key)[0].as<bool>();
   }
@@ -106,7 +103,8 @@ bool lock_sweep(pqxx::dbtransaction& tx, std::chrono::seconds timeout) {
   }
 }
 
-std::optional<SweepState> read_state(pqxx::transaction_base& tx) {
+std::optional<SweepState> read_state(Transaction& t) {
+  pqxx::transaction_base& tx = detail::tx(t);
   const pqxx::result r = tx.exec(
       "SELECT floor(extract(epoch FROM swept_to))::bigint, floor(extract(epoch FROM swept_at))::bigint"
       " FROM schedule_state");
@@ -114,7 +112,8 @@ std::optional<SweepState> read_state(pqxx::transaction_base& tx) {
   return SweepState{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
 }
 
-void write_state(pqxx::transaction_base& tx, const SweepState& state) {
+void write_state(Transaction& t, const SweepState& state) {
+  pqxx::transaction_base& tx = detail::tx(t);
   tx.exec_params(
       "INSERT INTO schedule_state (swept_to, swept_at) VALUES (to_timestamp($1::bigint), to_timestamp($2::bigint))"
       " ON CONFLICT (singleton) DO UPDATE"
@@ -123,7 +122,8 @@ void write_state(pqxx::transaction_base& tx, const SweepState& state) {
       to_text(state.swept_to), to_text(state.swept_at));
 }
 
-std::vector<ZoneUse> active_zones(pqxx::transaction_base& tx) {
+std::vector<ZoneUse> active_zones(Transaction& t) {
+  pqxx::transaction_base& tx = detail::tx(t);
   // A recursive skip scan: each step is one probe of the index for the next
   // zone, so 600 zones cost 600 probes however many users there are.
   const pqxx::result r = tx.exec(R"SQL(
@@ -145,10 +145,11 @@ SELECT z.zone,
   return zones;
 }
 
-InvalidRows invalid_preferences(pqxx::transaction_base& tx,
+InvalidRows invalid_preferences(Transaction& t,
                                 const std::vector<std::string>& bad_zones,
                                 const std::vector<std::string>& zones_2400,
                                 int limit) {
+  pqxx::transaction_base& tx = detail::tx(t);
   InvalidRows out;
   if (bad_zones.empty() && zones_2400.empty()) return out;
   std::vector<std::string> all = bad_zones;
@@ -291,15 +292,15 @@ std::string enqueue_windows_sql(bool fast) {
 ), ins AS (
     INSERT INTO queue_jobs (job_type, user_id, metadata, priority, max_attempts,
                             scheduled_for, dedup_key)
-    SELECT 'generate_daily_brief', c.user_id,
+    SELECT $9::queue_type, c.user_id,
            jsonb_build_object('userId', c.user_id, 'briefDate', c.run_date, 'timezone', c.zone,
                               'options', '{}'::jsonb),
-           10, 3, to_timestamp(c.run - $8::bigint), 'brief-' || c.user_id || '-' || c.run_date
+           $10::int, $11::int, to_timestamp(c.run - $8::bigint), $12::text || c.user_id || $13::text || c.run_date
       FROM checked c
      WHERE NOT c.generated
 )SQL" + (fast ? R"SQL(
        AND NOT EXISTS (SELECT 1 FROM queue_jobs q
-                        WHERE q.dedup_key = 'brief-' || c.user_id || '-' || c.run_date
+                        WHERE q.dedup_key = $12::text || c.user_id || $13::text || c.run_date
                           AND q.status IN ('pending', 'processing') OFFSET 0)
 )SQL"
                 : R"SQL(
@@ -316,6 +317,12 @@ UNION ALL SELECT 'd', (SELECT count(*) FROM checked), NULL, NULL, NULL
 }
 
 }  // namespace
+
+}  // namespace briefos::db::schedule_store
+
+namespace briefos::db::schedule_sql {
+
+using namespace schedule_store;
 
 long long enqueue_windows(pqxx::dbtransaction& tx,
                           const std::vector<Window>& windows,
@@ -334,22 +341,29 @@ long long enqueue_windows(pqxx::dbtransaction& tx,
   pqxx::result r;
   try {
     Savepoint sp{tx, "enqueue_windows"};
-    r = exec_windows(tx, fast, windows, now_s, to_text(lead_s));
+    r = exec_windows(tx, fast, windows, now_s, to_text(lead_s), jobs::brief_type, jobs::brief_priority,
+                     jobs::brief_max_attempts, jobs::brief_key_prefix, jobs::brief_key_separator);
     sp.release();
   } catch (const pqxx::unique_violation&) {
     // In a savepoint too, so that a lock timeout here (see
-    // schedule_command's shares) leaves `tx` usable.
+    // enqueue_chunks' shares) leaves `tx` usable.
     Savepoint sp{tx, "enqueue_windows_safe"};
-    r = exec_windows(tx, safe, windows, now_s, to_text(lead_s));
+    r = exec_windows(tx, safe, windows, now_s, to_text(lead_s), jobs::brief_type, jobs::brief_priority,
+                     jobs::brief_max_attempts, jobs::brief_key_prefix, jobs::brief_key_separator);
     sp.release();
   }
   return read_enqueued(r, out, 0);
 }
 
-std::vector<DueRun> fetch_window_runs(pqxx::transaction_base& tx,
+}  // namespace briefos::db::schedule_sql
+
+namespace briefos::db::schedule_store {
+
+std::vector<DueRun> fetch_window_runs(Transaction& t,
                                       const std::vector<Window>& windows,
                                       std::int64_t now_s,
                                       bool engagement) {
+  pqxx::transaction_base& tx = detail::tx(t);
   std::vector<DueRun> runs;
   if (windows.empty()) return runs;
   std::string sql = std::string(windows_sql) + "SELECT d.user_id::text, d.zone, d.run_date, d.run";
@@ -376,20 +390,22 @@ std::vector<DueRun> fetch_window_runs(pqxx::transaction_base& tx,
   return runs;
 }
 
-long long count_window_runs(pqxx::transaction_base& tx, const std::vector<Window>& windows,
+long long count_window_runs(Transaction& t, const std::vector<Window>& windows,
                             std::int64_t now_s) {
+  pqxx::transaction_base& tx = detail::tx(t);
   if (windows.empty()) return 0;
   return exec_windows(tx, std::string(windows_sql) + "SELECT count(*) FROM due", windows, now_s)[0][0]
       .as<long long>();
 }
 
-std::vector<PreferenceRow> fetch_edited(pqxx::transaction_base& tx,
+std::vector<PreferenceRow> fetch_edited(Transaction& t,
                                         std::int64_t since,
                                         std::int64_t now_s,
                                         std::int64_t catch_up_s,
                                         std::optional<EditCursor>& cursor,
                                         int limit,
                                         bool engagement) {
+  pqxx::transaction_base& tx = detail::tx(t);
   // Search from the edit, so a preference created at 08:50 for 09:00 still
   // runs today when the sweep comes at 09:05; but never from before the
   // catch-up window, and never from the future (replays with --now).
@@ -428,10 +444,11 @@ std::vector<PreferenceRow> fetch_edited(pqxx::transaction_base& tx,
   return rows;
 }
 
-void enqueue_jobs(pqxx::transaction_base& tx,
+void enqueue_jobs(Transaction& t,
                   const std::vector<BriefJob>& jobs,
                   bool regenerate,
                   EnqueueResult& out) {
+  pqxx::transaction_base& tx = detail::tx(t);
   if (jobs.empty()) return;
   static const std::string sql = R"SQL(
 WITH input AS (
@@ -447,14 +464,14 @@ WITH input AS (
 ), ins AS (
     INSERT INTO queue_jobs (job_type, user_id, metadata, priority, max_attempts,
                             scheduled_for, dedup_key)
-    SELECT 'generate_daily_brief', c.user_id,
+    SELECT $8::queue_type, c.user_id,
            jsonb_build_object(
                'userId', c.user_id, 'briefDate', c.brief_date, 'timezone', c.tz,
                'options', jsonb_strip_nulls(jsonb_build_object(
                               'isReengagement', CASE WHEN c.days IS NOT NULL THEN true END,
                               'daysSinceLastLogin', c.days,
                               'holdEmail', CASE WHEN c.hold THEN true END))),
-           10, 3, to_timestamp(c.sched), 'brief-' || c.user_id || '-' || c.brief_date
+           $9::int, $10::int, to_timestamp(c.sched), $11::text || c.user_id || $12::text || c.brief_date
       FROM checked c
      WHERE NOT c.generated
         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('pending', 'processing')
@@ -479,31 +496,35 @@ UNION ALL SELECT 'g', (SELECT count(*) FROM checked WHERE generated), NULL, NULL
       regenerate,
       array_of(jobs, [](const BriefJob& j) {
         return std::optional<std::string>(j.hold_email ? "true" : "false");
-      }));
+      }),
+      jobs::brief_type, jobs::brief_priority, jobs::brief_max_attempts, jobs::brief_key_prefix,
+      jobs::brief_key_separator);
   read_enqueued(r, out, static_cast<long long>(jobs.size()));
 }
-long long cancel_briefs(pqxx::transaction_base& tx,
+long long cancel_briefs(Transaction& t,
                         const std::vector<std::pair<std::string, std::string>>& user_dates,
                         const std::string& reason) {
+  pqxx::transaction_base& tx = detail::tx(t);
   if (user_dates.empty()) return 0;
   using Pair = std::pair<std::string, std::string>;
   const pqxx::result r = tx.exec_params(
       "UPDATE queue_jobs q SET status = 'cancelled', error_message = $3, completed_at = now(),"
       " locked_by = NULL, locked_until = NULL, updated_at = now()"
       " FROM unnest($1::uuid[], $2::text[]) AS c(user_id, brief_date)"
-      " WHERE q.user_id = c.user_id AND q.job_type = 'generate_daily_brief'"
+      " WHERE q.user_id = c.user_id AND q.job_type = $4::queue_type"
       " AND q.status IN ('pending', 'processing') AND q.metadata->>'briefDate' = c.brief_date",
       array_of(user_dates, [](const Pair& p) { return std::optional<std::string>(p.first); }),
       array_of(user_dates, [](const Pair& p) { return std::optional<std::string>(p.second); }),
-      reason);
+      reason, jobs::brief_type);
   return static_cast<long long>(r.affected_rows());
 }
 
-UserLookup find_users(pqxx::transaction_base& tx, const std::vector<std::string>& names) {
+UserLookup find_users(Transaction& t, const std::vector<std::string>& names) {
+  pqxx::transaction_base& tx = detail::tx(t);
   std::vector<std::optional<std::string>> ids;
   std::vector<std::optional<std::string>> emails;
   for (const std::string& n : names) {
-    if (looks_like_uuid(n)) {
+    if (util::is_uuid(n)) {
       ids.emplace_back(lower(n));
     } else {
       emails.emplace_back(lower(n));
@@ -541,9 +562,10 @@ UserLookup find_users(pqxx::transaction_base& tx, const std::vector<std::string>
   return out;
 }
 
-std::vector<PreferenceRow> fetch_active(pqxx::transaction_base& tx,
+std::vector<PreferenceRow> fetch_active(Transaction& t,
                                         const std::string& after_id,
                                         int limit) {
+  pqxx::transaction_base& tx = detail::tx(t);
   const pqxx::result r = tx.exec_params(
       std::string("SELECT ") + preference_columns
           + ", 0 FROM user_brief_preferences p WHERE p.is_active AND p.id > $1::uuid"
@@ -555,8 +577,9 @@ std::vector<PreferenceRow> fetch_active(pqxx::transaction_base& tx,
   return rows;
 }
 
-void notify_jobs(pqxx::transaction_base& tx) {
-  tx.exec("SELECT pg_notify('briefos_jobs', 'generate_daily_brief')");
+void notify_jobs(Transaction& t) {
+  pqxx::transaction_base& tx = detail::tx(t);
+  tx.exec_params("SELECT pg_notify('briefos_jobs', $1)", jobs::brief_type);
 }
 
 }  // namespace briefos::db::schedule_store

@@ -2,9 +2,12 @@
 #pragma once
 
 // Every statement briefos-schedule runs. Times cross this boundary as whole
-// seconds since the Unix epoch (UTC); the caller owns the transaction.
+// seconds since the Unix epoch (UTC). A sweep is one unit of work: the
+// caller opens the db::Transaction and passes it to every call, and
+// commits it; only enqueue_chunks opens connections of its own (the
+// shares), whose transactions it owns.
 
-#include <pqxx/pqxx>
+#include "briefos/db/session.hpp"
 
 #include <array>
 #include <chrono>
@@ -33,21 +36,21 @@ struct PreferenceRow {
 
 // The database's clock at this statement (all due decisions use it, never
 // the host's; not now(), which is frozen at the start of the transaction).
-std::int64_t now(pqxx::transaction_base& tx);
+std::int64_t now(Transaction& tx);
 
 // Serialise sweeps: wait up to `timeout` for the transaction-scoped sweep
 // lock. False if another sweep held it all that time.
-bool lock_sweep(pqxx::dbtransaction& tx, std::chrono::seconds timeout);
+bool lock_sweep(Transaction& tx, std::chrono::seconds timeout);
 
 // How far committed sweeps got (schedule_state); nullopt before the first.
 struct SweepState {
   std::int64_t swept_to = 0;  // end of the last window: runs up to here are done
   std::int64_t swept_at = 0;  // the last sweep's now
 };
-std::optional<SweepState> read_state(pqxx::transaction_base& tx);
+std::optional<SweepState> read_state(Transaction& tx);
 // Move the state forward (never back: a replay with an earlier --now
 // leaves it as it is).
-void write_state(pqxx::transaction_base& tx, const SweepState& state);
+void write_state(Transaction& tx, const SweepState& state);
 
 // The time zones of active preferences, each once, in order (a skip scan
 // of user_brief_preferences_due_idx: one probe per zone), and whether any
@@ -57,7 +60,7 @@ struct ZoneUse {
   std::string zone;
   bool has_2400 = false;
 };
-std::vector<ZoneUse> active_zones(pqxx::transaction_base& tx);
+std::vector<ZoneUse> active_zones(Transaction& tx);
 
 // Active preferences in `bad_zones`, or at 24:00 in `zones_2400`: how many,
 // and the first `limit` of them by user id (at = 0).
@@ -65,7 +68,7 @@ struct InvalidRows {
   long long count = 0;
   std::vector<PreferenceRow> rows;
 };
-InvalidRows invalid_preferences(pqxx::transaction_base& tx,
+InvalidRows invalid_preferences(Transaction& tx,
                                 const std::vector<std::string>& bad_zones,
                                 const std::vector<std::string>& zones_2400,
                                 int limit);
@@ -105,16 +108,41 @@ struct EnqueueResult {
   long long already_generated = 0;  // a completed brief exists for that date
 };
 
-// In ONE statement, the server side of a sweep: every active preference
-// that runs inside `windows` becomes a job claimable `lead_s` before its
-// run (the same rules as enqueue_jobs). Runs before both the preference's
-// last edit and `known` (the previous sweep's now, or this one's on the
-// first sweep) do not count. Returns how many runs were due.
-long long enqueue_windows(pqxx::dbtransaction& tx,
-                          const std::vector<Window>& windows,
-                          std::int64_t known,
-                          std::int64_t lead_s,
-                          EnqueueResult& out);
+// Where a sweep's window inserts run: on the sweep's transaction and on
+// up to `connections` - 1 further connections to `url` at once (the
+// shares), each tagged application_name + " (share)".
+struct Shares {
+  std::string url;
+  std::string application_name;
+  int connections = 1;
+  bool dry_run = false;  // the shares roll back instead of committing
+};
+
+// The server side of a sweep, one statement per chunk: every active
+// preference that runs inside the chunk's windows becomes a job claimable
+// `lead_s` before its run (the same rules as enqueue_jobs). Runs before
+// both the preference's last edit and `known` (the previous sweep's now,
+// or this one's on the first sweep) do not count. Chunks must not share a
+// user (keep a zone's windows in one chunk). Returns how many runs were due.
+//
+// With more than one chunk and connection, the chunks are shared out: each
+// share takes the next chunk when it is free, its PostgreSQL backend doing
+// the whole insert, so on a machine with idle cores the shares finish
+// together in a fraction of the time (bench/schedule). A share that cannot
+// connect (or get a thread) leaves its part to the others. The shares
+// commit (or, with `dry_run`, roll back) only after every share succeeded,
+// just before this returns; any failure rolls them all back and is
+// rethrown. A statement that waits 10 s for a row lock (a backfill's
+// uncommitted job, or another share's when a preference moved zones
+// between their snapshots) is done again on `tx` after the shares have
+// committed, waiting as long as the sweep would without shares. The jobs
+// in `out.queued` are in id order.
+long long enqueue_chunks(Transaction& tx,
+                         const Shares& shares,
+                         const std::vector<std::vector<Window>>& chunks,
+                         std::int64_t known,
+                         std::int64_t lead_s,
+                         EnqueueResult& out);
 
 // The runs inside `windows` as rows, for engagement backoff (decided in
 // C++, schedule::engagement, not in SQL): what a BriefJob needs, plus the
@@ -127,13 +155,13 @@ struct DueRun {
   std::optional<std::int64_t> last_visit;
   std::optional<std::int64_t> last_brief;
 };
-std::vector<DueRun> fetch_window_runs(pqxx::transaction_base& tx,
+std::vector<DueRun> fetch_window_runs(Transaction& tx,
                                       const std::vector<Window>& windows,
                                       std::int64_t known,
                                       bool engagement);
 
 // How many runs fall inside `windows` (the missed ones, for the summary).
-long long count_window_runs(pqxx::transaction_base& tx, const std::vector<Window>& windows,
+long long count_window_runs(Transaction& tx, const std::vector<Window>& windows,
                             std::int64_t known);
 
 // Active preferences edited after `since` (the previous sweep, less a
@@ -144,7 +172,7 @@ struct EditCursor {
   std::string updated_at;  // text, exact to the microsecond
   std::string id;
 };
-std::vector<PreferenceRow> fetch_edited(pqxx::transaction_base& tx,
+std::vector<PreferenceRow> fetch_edited(Transaction& tx,
                                         std::int64_t since,
                                         std::int64_t now,
                                         std::int64_t catch_up_s,
@@ -152,18 +180,18 @@ std::vector<PreferenceRow> fetch_edited(pqxx::transaction_base& tx,
                                         int limit,
                                         bool engagement);
 
-// In one statement: insert `jobs` (dedup key brief-<user>-<date>; an
+// In one statement: insert `jobs` (dedup key jobs::brief_key; an
 // active duplicate is a no-op, and unless `regenerate`, so is a date whose
 // brief is already completed). Appends the new jobs to `out.queued` and
 // adds to its counters.
-void enqueue_jobs(pqxx::transaction_base& tx,
+void enqueue_jobs(Transaction& tx,
                   const std::vector<BriefJob>& jobs,
                   bool regenerate,
                   EnqueueResult& out);
 
 // Cancel active generate_daily_brief jobs for each (user, date) pair, in
 // one statement; returns how many were cancelled.
-long long cancel_briefs(pqxx::transaction_base& tx,
+long long cancel_briefs(Transaction& tx,
                         const std::vector<std::pair<std::string, std::string>>& user_dates,
                         const std::string& reason);
 
@@ -175,15 +203,15 @@ struct UserLookup {
   std::vector<std::string> unknown;
   std::vector<std::string> no_preference;
 };
-UserLookup find_users(pqxx::transaction_base& tx, const std::vector<std::string>& names);
+UserLookup find_users(Transaction& tx, const std::vector<std::string>& names);
 
 // Active preferences with id > `after_id`, in id order (backfill of all
 // users), `at` = 0.
-std::vector<PreferenceRow> fetch_active(pqxx::transaction_base& tx,
+std::vector<PreferenceRow> fetch_active(Transaction& tx,
                                         const std::string& after_id,
                                         int limit);
 
 // Wake long-running workers (once per sweep, when a queued job is due).
-void notify_jobs(pqxx::transaction_base& tx);
+void notify_jobs(Transaction& tx);
 
 }  // namespace briefos::db::schedule_store

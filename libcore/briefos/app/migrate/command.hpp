@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// briefos-migrate's entry point, for tools/briefos-migrate.cpp.
+
 #include "briefos/cli.hpp"
 
 namespace briefos::migrate_command {

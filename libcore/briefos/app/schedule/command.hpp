@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// briefos-schedule's entry point, for tools/briefos-schedule.cpp.
+
 #include "briefos/cli.hpp"
 
 namespace briefos::schedule_command {

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// briefos-schedule's work: a sweep (the due runs of every active
+// preference in a window of UTC time, queued under the sweep lock) or a
+// backfill (given users and dates, queued now), in one unit of work on the
+// program's session. See service.cpp for the policy.
+
+#include "briefos/app/schedule/options.hpp"
+#include "briefos/db/schedule_store.hpp"
+#include "briefos/db/session.hpp"
+#include "briefos/util/time.hpp"
+
+namespace briefos::schedule_command {
+
+// What a sweep or backfill met, for the summary.
+struct Counts {
+  long long considered = 0;
+  long long edited = 0;  // preferences edited since the previous sweep
+  long long due = 0;     // runs inside the window
+  long long invalid = 0;
+  long long missed = 0;
+  long long backoff = 0;
+  long long cancelled = 0;
+};
+
+struct Outcome {
+  util::Instant now{};  // the instant the run was as of
+  Counts counts;
+  db::schedule_store::EnqueueResult result;  // the jobs queued, in the order they were queued
+};
+
+// Run the sweep or backfill that `p` asks for on `session`, in one
+// transaction committed at the end (rolled back with --dry-run). `shares`
+// says where a sweep's window inserts may also run. Throws Error with
+// exit_lock_timeout when another sweep held the sweep lock too long.
+Outcome run(db::Session& session, const Options& o, const Plan& p, const db::schedule_store::Shares& shares);
+
+}  // namespace briefos::schedule_command
