@@ -428,6 +428,10 @@ TEST_CASE("stats user report explains what became of each brief email") {
     CHECK(r.briefs[0].error == std::optional<std::string>("LLM timeout"));
     CHECK(st::email_outcome(r.user, r.briefs[0]) == "no email: brief generation failed");
   }
+  SUBCASE("a user id without its hyphens, in upper case, is still an id") {
+    const auto r = sq::user(db.session(), "0000000000004000800000000000000B", window()).report;
+    CHECK(r.user.email == "bob@example.com");
+  }
   SUBCASE("unknown user is a usage error") {
     CHECK_THROWS_AS(sq::user(db.session(), "nobody@example.com", window()), briefos::UsageError);
     CHECK_THROWS_AS(sq::user(db.session(), "00000000-0000-4000-8000-0000000000ff", window()), briefos::UsageError);
