@@ -8,7 +8,9 @@
 
 #include <briefos/db/stats_queries.hpp>
 #include <briefos/error.hpp>
-#include <briefos/stats.hpp>
+#include <briefos/stats/health.hpp>
+#include <briefos/stats/render.hpp>
+#include <briefos/stats/time.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -145,7 +147,7 @@ TEST_SUITE_BEGIN("stats");
 TEST_CASE("stats emails report counts every status per day in UTC") {
   TestDb db;
   seed(db);
-  const auto snap = sq::emails(db.cx(), window(), true);
+  const auto snap = sq::emails(db.session(), window(), true);
   const st::EmailReport& r = snap.report;
   REQUIRE(r.days.size() == 3);
 
@@ -231,7 +233,7 @@ TEST_CASE("stats emails report buckets days in the requested zone") {
   seed(db);
   // In Europe/Berlin (UTC+1 in March) e5, created 23:30 UTC on 03-11, is on
   // 03-12; everything else stays on its UTC date.
-  const auto r = sq::emails(db.cx(), window("Europe/Berlin"), false).report;
+  const auto r = sq::emails(db.session(), window("Europe/Berlin"), false).report;
   REQUIRE(r.days.size() == 3);
   CHECK(r.days[0].total == 3);
   CHECK(r.days[1].total == 1);
@@ -241,7 +243,7 @@ TEST_CASE("stats emails report buckets days in the requested zone") {
   CHECK(r.days[2].pending == 1);
   CHECK(r.total.total == 6);
   // A window ending before the data is all zeros, still one row per day.
-  const auto empty = sq::emails(db.cx(), {"2025-01-01", "2025-01-05", 5, "UTC"}, false).report;
+  const auto empty = sq::emails(db.session(), {"2025-01-01", "2025-01-05", 5, "UTC"}, false).report;
   REQUIRE(empty.days.size() == 5);
   CHECK(empty.days[4].date == "2025-01-05");
   CHECK(empty.total.total == 0);
@@ -265,7 +267,7 @@ TEST_CASE("stats emails report agrees with the brief_email_stats view") {
       FROM emails;)");
   const std::string today = db.scalar("SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')");
   const auto days = st::date_range(today, 3);
-  const auto r = sq::emails(db.cx(), {days.front(), today, 3, "UTC"}, false).report;
+  const auto r = sq::emails(db.session(), {days.front(), today, 3, "UTC"}, false).report;
   pqxx::work tx{db.cx()};
   tx.exec("SET LOCAL TimeZone = 'UTC'");
   int compared = 0;
@@ -290,7 +292,7 @@ TEST_CASE("stats emails report agrees with the brief_email_stats view") {
 TEST_CASE("stats briefs report counts outcomes and generation times") {
   TestDb db;
   seed(db);
-  const auto r = sq::briefs(db.cx(), window()).report;
+  const auto r = sq::briefs(db.session(), window()).report;
   REQUIRE(r.days.size() == 3);
   const st::BriefDay& d10 = r.days[0];
   CHECK(d10.date == "2025-03-10");
@@ -333,7 +335,7 @@ TEST_CASE("stats briefs report counts outcomes and generation times") {
 TEST_CASE("stats queue report counts per job type and status") {
   TestDb db;
   seed(db);
-  const auto r = sq::queue(db.cx(), 5).report;
+  const auto r = sq::queue(db.session(), 5).report;
   REQUIRE(r.types.size() == 2);
   // Ordered by name: generate_brief_email, generate_daily_brief.
   const st::QueueType& e = r.types[0];
@@ -371,7 +373,7 @@ TEST_CASE("stats queue report counts per job type and status") {
   CHECK(r.errors[2].count == 1);
   CHECK(r.errors[1].last_seen.has_value());
   // --top 1 keeps the most common message per type.
-  const auto top1 = sq::queue(db.cx(), 1).report;
+  const auto top1 = sq::queue(db.session(), 1).report;
   REQUIRE(top1.errors.size() == 2);
   CHECK(top1.errors[1].message == "LLM timeout");
 }
@@ -380,7 +382,7 @@ TEST_CASE("stats user report explains what became of each brief email") {
   TestDb db;
   seed(db);
   SUBCASE("alice by email in any case") {
-    const auto r = sq::user(db.cx(), "ALICE@Example.com", window()).report;
+    const auto r = sq::user(db.session(), "ALICE@Example.com", window()).report;
     CHECK(r.user.id == "00000000-0000-4000-8000-00000000000a");
     CHECK(r.user.name == std::optional<std::string>("Alice"));
     CHECK(r.user.timezone == std::optional<std::string>("Europe/Berlin"));
@@ -408,7 +410,7 @@ TEST_CASE("stats user report explains what became of each brief email") {
     CHECK(r.jobs[0].brief_date == std::optional<std::string>("2025-03-12"));
   }
   SUBCASE("bob by id: bounced email and a pending brief") {
-    const auto r = sq::user(db.cx(), "00000000-0000-4000-8000-00000000000b", window()).report;
+    const auto r = sq::user(db.session(), "00000000-0000-4000-8000-00000000000b", window()).report;
     CHECK(r.user.email == "bob@example.com");
     CHECK_FALSE(r.user.email_daily_brief);
     REQUIRE(r.briefs.size() == 2);
@@ -420,22 +422,26 @@ TEST_CASE("stats user report explains what became of each brief email") {
     CHECK(r.jobs.empty());
   }
   SUBCASE("carol without preferences: failed brief") {
-    const auto r = sq::user(db.cx(), "carol@example.com", window()).report;
+    const auto r = sq::user(db.session(), "carol@example.com", window()).report;
     CHECK_FALSE(r.user.has_preferences);
     REQUIRE(r.briefs.size() == 1);
     CHECK(r.briefs[0].error == std::optional<std::string>("LLM timeout"));
     CHECK(st::email_outcome(r.user, r.briefs[0]) == "no email: brief generation failed");
   }
+  SUBCASE("a user id without its hyphens, in upper case, is still an id") {
+    const auto r = sq::user(db.session(), "0000000000004000800000000000000B", window()).report;
+    CHECK(r.user.email == "bob@example.com");
+  }
   SUBCASE("unknown user is a usage error") {
-    CHECK_THROWS_AS(sq::user(db.cx(), "nobody@example.com", window()), briefos::UsageError);
-    CHECK_THROWS_AS(sq::user(db.cx(), "00000000-0000-4000-8000-0000000000ff", window()), briefos::UsageError);
+    CHECK_THROWS_AS(sq::user(db.session(), "nobody@example.com", window()), briefos::UsageError);
+    CHECK_THROWS_AS(sq::user(db.session(), "00000000-0000-4000-8000-0000000000ff", window()), briefos::UsageError);
   }
 }
 
 TEST_CASE("stats health inputs and checks over the seeded history") {
   TestDb db;
   seed(db);
-  const auto in = sq::health(db.cx(), 24 * 3600).report;
+  const auto in = sq::health(db.session(), 24 * 3600).report;
   CHECK(in.due == 3);
   CHECK(in.oldest_due_seconds.value() == doctest::Approx(1200).epsilon(0.02));
   CHECK(in.finished_ok == 5);
@@ -466,13 +472,13 @@ TEST_CASE("stats health inputs and checks over the seeded history") {
 TEST_CASE("stats prometheus output is valid exposition format") {
   TestDb db;
   seed(db);
-  const std::string emails = st::render(sq::emails(db.cx(), window(), true).report, meta_for("emails"),
+  const std::string emails = st::render(sq::emails(db.session(), window(), true).report, meta_for("emails"),
                                         as(st::Format::prometheus));
-  const std::string briefs = st::render(sq::briefs(db.cx(), window()).report, meta_for("briefs"),
+  const std::string briefs = st::render(sq::briefs(db.session(), window()).report, meta_for("briefs"),
                                         as(st::Format::prometheus));
-  const std::string queue = st::render(sq::queue(db.cx(), 5).report, meta_for("queue", 0),
+  const std::string queue = st::render(sq::queue(db.session(), 5).report, meta_for("queue", 0),
                                        as(st::Format::prometheus));
-  const std::string health = st::render(st::evaluate_health(sq::health(db.cx(), 86400).report, {}),
+  const std::string health = st::render(st::evaluate_health(sq::health(db.session(), 86400).report, {}),
                                         meta_for("health", 0), as(st::Format::prometheus));
   for (const std::string* text : {&emails, &briefs, &queue, &health}) {
     const auto problems = validate_exposition(*text);
@@ -526,7 +532,7 @@ TEST_CASE("stats prometheus output is valid exposition format") {
 TEST_CASE("stats json and csv carry the same numbers in machine units") {
   TestDb db;
   seed(db);
-  const auto r = sq::emails(db.cx(), window(), false).report;
+  const auto r = sq::emails(db.session(), window(), false).report;
   const auto j = nlohmann::json::parse(st::render(r, meta_for("emails"), as(st::Format::json)));
   CHECK(j["report"] == "emails");
   CHECK(j["generated_at"] == "2025-03-12T12:00:00+00:00");
@@ -548,11 +554,11 @@ TEST_CASE("stats json and csv carry the same numbers in machine units") {
         "2025-03-11,2,0,0,1,1,0,,,\n"
         "2025-03-12,1,1,0,0,0,1,1,30,30\n");
   const auto q = nlohmann::json::parse(
-      st::render(sq::queue(db.cx(), 5).report, meta_for("queue", 0), as(st::Format::json)));
+      st::render(sq::queue(db.session(), 5).report, meta_for("queue", 0), as(st::Format::json)));
   CHECK(q["job_types"][1]["failed_24h"] == 3);
   CHECK(q["failures_24h"][1]["message"] == "LLM timeout");
   const auto u = nlohmann::json::parse(
-      st::render(sq::user(db.cx(), "alice@example.com", window()).report, meta_for("user"), as(st::Format::json)));
+      st::render(sq::user(db.session(), "alice@example.com", window()).report, meta_for("user"), as(st::Format::json)));
   CHECK(u["user"]["email"] == "alice@example.com");
   CHECK(u["briefs"][0]["email_status"] == "cancelled");
   CHECK(u["briefs"][0]["reason"] == "user opted out");

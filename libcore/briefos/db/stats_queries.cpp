@@ -23,50 +23,43 @@
 // - Per-day rows and the window total come from one GROUPING SETS query:
 //   a p95 over the window cannot be computed from per-day p95s.
 // - Timestamps travel as integer microseconds since the epoch, durations as
-//   float seconds; the zone conversion for display happens in stats.cpp.
-// - Every value is a bound parameter.
+//   float seconds; the zone conversion for display happens in stats/time.cpp.
 #include "briefos/db/stats_queries.hpp"
 
-#include "briefos/error.hpp"
+#include "briefos/db/detail/pqxx_access.hpp"
+#include "briefos/db/detail/stats_read.hpp"
 
 #include <map>
-#include <regex>
-#include <set>
 
 namespace briefos::db::stats_queries {
 
-namespace {
+namespace detail {
 
-using stats::Time;
-
-// A read-only transaction with the snapshot and timeouts of the policy.
 // SET TRANSACTION must be the first statement of the transaction; libpqxx's
 // read_transaction has sent only BEGIN READ ONLY by then.
-class ReadTx {
-public:
-  explicit ReadTx(pqxx::connection& cx) : m_tx(cx) {
-    m_tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-    // work_mem: the percentile sorts of a long window stay in memory
-    // instead of spilling to disk (measured: 70,000 rows spilled at 4MB).
-    m_tx.exec("SELECT set_config('lock_timeout', '5s', true), "
-              "set_config('statement_timeout', '60s', true), "
-              "set_config('work_mem', '64MB', true)");
-  }
-  pqxx::read_transaction& tx() { return m_tx; }
-  Time now() {
-    return to_time(m_tx.exec1("SELECT (EXTRACT(EPOCH FROM now()) * 1000000)::bigint")[0]);
-  }
-  static Time to_time(const pqxx::field& f) {
-    return Time{std::chrono::microseconds{f.as<long long>()}};
-  }
+ReadTx::ReadTx(Session& session) : m_tx(session, Transaction::Kind::read_only) {
+  pqxx::transaction_base& t = tx();
+  t.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+  // work_mem: the percentile sorts of a long window stay in memory
+  // instead of spilling to disk (measured: 70,000 rows spilled at 4MB).
+  t.exec("SELECT set_config('lock_timeout', '5s', true), "
+         "set_config('statement_timeout', '60s', true), "
+         "set_config('work_mem', '64MB', true)");
+}
 
-private:
-  pqxx::read_transaction m_tx;
-};
+pqxx::transaction_base& ReadTx::tx() { return db::detail::tx(m_tx); }
 
-std::optional<Time> opt_time(const pqxx::field& f) {
+stats::Time ReadTx::now() {
+  return to_time(tx().exec1("SELECT (EXTRACT(EPOCH FROM now()) * 1000000)::bigint")[0]);
+}
+
+stats::Time to_time(const pqxx::field& f) {
+  return stats::Time{std::chrono::microseconds{f.as<long long>()}};
+}
+
+std::optional<stats::Time> opt_time(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
-  return ReadTx::to_time(f);
+  return to_time(f);
 }
 
 std::optional<double> opt_double(const pqxx::field& f) {
@@ -79,20 +72,11 @@ std::optional<std::string> opt_text(const pqxx::field& f) {
   return std::string(f.c_str());
 }
 
-// A zone PostgreSQL does not know (its tz database can differ from the
-// system's) is the caller's mistake: exit 2, not 1.
-template <typename F>
-auto with_zone_check(const std::string& zone, F&& f) {
-  try {
-    return f();
-  } catch (const pqxx::data_exception& e) {
-    const std::string what = e.what();
-    if (what.find("time zone") != std::string::npos) {
-      throw UsageError("time zone \"" + zone + "\" is not known to the database server");
-    }
-    throw;
-  }
-}
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 stats::EmailDay email_day(const pqxx::row& r) {
   stats::EmailDay d;
@@ -121,9 +105,9 @@ constexpr const char* email_rows_sql = R"(
 
 }  // namespace
 
-Snapshot<stats::EmailReport> emails(pqxx::connection& cx, const Window& w, bool by_variant) {
+Snapshot<stats::EmailReport> emails(Session& session, const Window& w, bool by_variant) {
   return with_zone_check(w.zone, [&] {
-    ReadTx rt{cx};
+    ReadTx rt{session};
     Snapshot<stats::EmailReport> out;
     out.as_of = rt.now();
     const std::string sql = std::string(R"(
@@ -181,8 +165,8 @@ Snapshot<stats::EmailReport> emails(pqxx::connection& cx, const Window& w, bool 
   });
 }
 
-Snapshot<stats::BriefReport> briefs(pqxx::connection& cx, const Window& w) {
-  ReadTx rt{cx};
+Snapshot<stats::BriefReport> briefs(Session& session, const Window& w) {
+  ReadTx rt{session};
   Snapshot<stats::BriefReport> out;
   out.as_of = rt.now();
   const char* sql = R"(
@@ -233,8 +217,8 @@ Snapshot<stats::BriefReport> briefs(pqxx::connection& cx, const Window& w) {
   return out;
 }
 
-Snapshot<stats::QueueReport> queue(pqxx::connection& cx, int top) {
-  ReadTx rt{cx};
+Snapshot<stats::QueueReport> queue(Session& session, int top) {
+  ReadTx rt{session};
   Snapshot<stats::QueueReport> out;
   out.as_of = rt.now();
   // One pass over the table for the counts; the per-status aggregates that
@@ -296,123 +280,8 @@ Snapshot<stats::QueueReport> queue(pqxx::connection& cx, int top) {
   return out;
 }
 
-Snapshot<stats::UserReport> user(pqxx::connection& cx, const std::string& id_or_email, const Window& w) {
-  return with_zone_check(w.zone, [&] {
-    ReadTx rt{cx};
-    Snapshot<stats::UserReport> out;
-    out.as_of = rt.now();
-    static const std::regex uuid(R"(^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$)");
-    const bool by_id = std::regex_match(id_or_email, uuid);
-    const std::string sql = std::string(R"(
-    SELECT u.id::text AS id, u.email, u.name,
-           p.user_id IS NOT NULL AS has_prefs, p.timezone,
-           to_char(p.time_of_day, 'HH24:MI') AS time_of_day,
-           COALESCE(p.is_active, false) AS is_active,
-           COALESCE(p.email_daily_brief, false) AS email_daily_brief
-      FROM users u
-      LEFT JOIN user_brief_preferences p ON p.user_id = u.id
-     WHERE )") + (by_id ? "u.id = $1::uuid" : "lower(u.email) = lower($1)");
-    const pqxx::result found = rt.tx().exec_params(sql, id_or_email);
-    if (found.empty()) {
-      throw UsageError("unknown user \"" + id_or_email + "\"",
-                       "Give a user id (UUID) or the user's email address.");
-    }
-    const pqxx::row u = found[0];
-    stats::UserInfo& info = out.report.user;
-    info.id = u["id"].c_str();
-    info.email = u["email"].c_str();
-    info.name = opt_text(u["name"]);
-    info.has_preferences = u["has_prefs"].as<bool>();
-    info.timezone = opt_text(u["timezone"]);
-    info.time_of_day = opt_text(u["time_of_day"]);
-    info.is_active = u["is_active"].as<bool>();
-    info.email_daily_brief = u["email_daily_brief"].as<bool>();
-
-    const char* briefs_sql = R"(
-    SELECT b.id::text AS id, to_char(b.brief_date, 'YYYY-MM-DD') AS brief_date,
-           b.generation_status,
-           (EXTRACT(EPOCH FROM b.generation_completed_at) * 1000000)::bigint AS completed_at,
-           EXTRACT(EPOCH FROM (b.generation_completed_at - b.generation_started_at))::float8 AS took,
-           b.generation_error, b.is_empty, b.llm_status, b.project_count, b.failed_project_count
-      FROM daily_briefs b
-     WHERE b.user_id = $1::uuid AND b.brief_date BETWEEN $2::date AND $3::date
-     ORDER BY b.brief_date DESC)";
-    std::map<std::string, std::size_t> index;
-    for (const auto& r : rt.tx().exec_params(briefs_sql, info.id, w.from, w.until)) {
-      stats::UserBrief b;
-      b.id = r["id"].c_str();
-      b.brief_date = r["brief_date"].c_str();
-      b.status = r["generation_status"].c_str();
-      b.completed_at = opt_time(r["completed_at"]);
-      b.generation_seconds = opt_double(r["took"]);
-      b.error = opt_text(r["generation_error"]);
-      b.is_empty = r["is_empty"].as<bool>();
-      b.llm_status = opt_text(r["llm_status"]);
-      b.project_count = r["project_count"].as<long long>();
-      b.failed_project_count = r["failed_project_count"].as<long long>();
-      index[b.id] = out.report.briefs.size();
-      out.report.briefs.push_back(b);
-    }
-    // Emails are linked to their brief by template_data->>'brief_id' (the
-    // BuildOS shape), which emails_daily_brief_id_idx (0008) serves.
-    const char* emails_sql = R"(
-    SELECT b.id::text AS brief_id, e.id::text AS id, e.status,
-           (EXTRACT(EPOCH FROM e.created_at) * 1000000)::bigint AS created_at,
-           (EXTRACT(EPOCH FROM COALESCE(er.sent_at, e.sent_at)) * 1000000)::bigint AS sent_at,
-           e.error_message, er.recipient_email, er.status AS recipient_status,
-           (EXTRACT(EPOCH FROM er.opened_at) * 1000000)::bigint AS opened_at,
-           COALESCE(er.open_count, 0) AS open_count, er.error_message AS recipient_error
-      FROM daily_briefs b
-      JOIN emails e ON e.category = 'daily_brief'
-                   AND e.template_data->>'brief_id' = b.id::text
-      LEFT JOIN email_recipients er ON er.email_id = e.id
-     WHERE b.user_id = $1::uuid AND b.brief_date BETWEEN $2::date AND $3::date
-     ORDER BY e.created_at, er.created_at)";
-    for (const auto& r : rt.tx().exec_params(emails_sql, info.id, w.from, w.until)) {
-      stats::UserEmail m;
-      m.id = r["id"].c_str();
-      m.status = r["status"].c_str();
-      m.created_at = ReadTx::to_time(r["created_at"]);
-      m.sent_at = opt_time(r["sent_at"]);
-      m.error = opt_text(r["error_message"]);
-      m.recipient = opt_text(r["recipient_email"]);
-      m.recipient_status = opt_text(r["recipient_status"]);
-      m.opened_at = opt_time(r["opened_at"]);
-      m.open_count = r["open_count"].as<long long>();
-      m.recipient_error = opt_text(r["recipient_error"]);
-      out.report.briefs[index.at(r["brief_id"].c_str())].emails.push_back(m);
-    }
-    const char* jobs_sql = R"(
-    SELECT id, job_type::text AS job_type, status::text AS status, attempts, max_attempts,
-           (EXTRACT(EPOCH FROM scheduled_for) * 1000000)::bigint AS scheduled_for,
-           (EXTRACT(EPOCH FROM completed_at) * 1000000)::bigint AS completed_at,
-           COALESCE(metadata->>'brief_date', metadata->>'briefDate') AS brief_date,
-           error_message
-      FROM queue_jobs
-     WHERE user_id = $1::uuid
-       AND job_type IN ('generate_daily_brief', 'generate_brief_email')
-       AND created_at >= ($2::date::timestamp AT TIME ZONE $3)
-     ORDER BY created_at DESC, id DESC
-     LIMIT 50)";
-    for (const auto& r : rt.tx().exec_params(jobs_sql, info.id, w.from, w.zone)) {
-      stats::UserJob j;
-      j.id = r["id"].as<long long>();
-      j.job_type = r["job_type"].c_str();
-      j.status = r["status"].c_str();
-      j.attempts = r["attempts"].as<int>();
-      j.max_attempts = r["max_attempts"].as<int>();
-      j.scheduled_for = ReadTx::to_time(r["scheduled_for"]);
-      j.completed_at = opt_time(r["completed_at"]);
-      j.brief_date = opt_text(r["brief_date"]);
-      j.error = opt_text(r["error_message"]);
-      out.report.jobs.push_back(j);
-    }
-    return out;
-  });
-}
-
-Snapshot<stats::HealthInputs> health(pqxx::connection& cx, double failure_window_seconds) {
-  ReadTx rt{cx};
+Snapshot<stats::HealthInputs> health(Session& session, double failure_window_seconds) {
+  ReadTx rt{session};
   Snapshot<stats::HealthInputs> out;
   out.as_of = rt.now();
   const char* sql = R"(

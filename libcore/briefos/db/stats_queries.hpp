@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "briefos/stats.hpp"
+// The reads of briefos-stats: one function per report, each filling the
+// report's plain struct (stats/reports.hpp, stats/health.hpp) from one
+// consistent snapshot. The SQL and its policy are in stats_queries.cpp
+// (emails, briefs, queue, health) and stats_user_query.cpp (user).
 
-#include <pqxx/pqxx>
+#include "briefos/db/session.hpp"
+#include "briefos/stats/health.hpp"
+#include "briefos/stats/reports.hpp"
 
 #include <string>
 
@@ -27,29 +32,31 @@ struct Window {
 };
 
 // Each function below runs in one read-only REPEATABLE READ transaction of
-// its own on `cx` (one consistent snapshot per report), with a short
+// its own on `session` (one consistent snapshot per report), with a short
 // lock_timeout so it never queues behind a migration for long. None writes.
+// A zone the database server does not know throws UsageError (it is the
+// operator's --tz).
 
 // Daily-brief emails per day of `window` (every day present, oldest first),
 // with the window total; with `by_variant` also sent/opened per variant.
-Snapshot<stats::EmailReport> emails(pqxx::connection& cx, const Window& window, bool by_variant);
+Snapshot<stats::EmailReport> emails(Session& session, const Window& window, bool by_variant);
 
 // daily_briefs per brief_date of `window`, with the window total.
-Snapshot<stats::BriefReport> briefs(pqxx::connection& cx, const Window& window);
+Snapshot<stats::BriefReport> briefs(Session& session, const Window& window);
 
 // queue_jobs per job type, and the `top` most common error messages per job
 // type among jobs that failed in the last 24 hours.
-Snapshot<stats::QueueReport> queue(pqxx::connection& cx, int top);
+Snapshot<stats::QueueReport> queue(Session& session, int top);
 
 // One user, found by id (a UUID) or by email (case-insensitive), with the
 // briefs of `window` (brief_date), their daily-brief emails and recipients,
 // and the user's brief and email jobs created since the window's start.
-// Throws UsageError if no such user exists.
-Snapshot<stats::UserReport> user(pqxx::connection& cx, const std::string& id_or_email,
-                                 const Window& window);
+// Throws UsageError if no such user exists (`id_or_email` is the
+// operator's argument).
+Snapshot<stats::UserReport> user(Session& session, const std::string& id_or_email, const Window& window);
 
 // The numbers the health checks compare; `failure_window_seconds` is the
 // period the failure rate is measured over.
-Snapshot<stats::HealthInputs> health(pqxx::connection& cx, double failure_window_seconds);
+Snapshot<stats::HealthInputs> health(Session& session, double failure_window_seconds);
 
 }  // namespace briefos::db::stats_queries

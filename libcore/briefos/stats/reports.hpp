@@ -1,58 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The reports of briefos-stats as plain structs, and their rendering as an
-// aligned table, JSON, CSV, Prometheus text exposition or an HTML page. Pure:
-// no database, no I/O; stats_queries fills the structs, stats_command prints.
+// The reports of briefos-stats as plain structs: what each report (emails,
+// briefs, queue, user) holds, filled by db/stats_queries and shown by the
+// renderers, plus the one judgement the user report makes, what became of
+// a brief's email. The health report lives in health.hpp. Pure: no
+// database, no I/O.
 
-#include <chrono>
-#include <cstdint>
+#include "briefos/stats/time.hpp"
+
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace briefos::stats {
-
-using Clock = std::chrono::system_clock;
-using Time = std::chrono::time_point<Clock, std::chrono::microseconds>;
-
-enum class Format { table, json, csv, prometheus, html };
-
-// `name` ("table", "json", ...) as a Format; nullopt if unknown.
-std::optional<Format> parse_format(const std::string& name);
-std::string to_string(Format format);
-
-// --- Input helpers ---------------------------------------------------------
-
-// A duration like "90", "90s", "15m", "2h", "1d" or "1h30m" in seconds;
-// nullopt if `text` is not one.
-std::optional<double> parse_duration(const std::string& text);
-
-// `seconds` for people: "0.42s", "12.3s", "4m 05s", "3h 07m", "2d 04h";
-// "-" when absent.
-std::string format_duration(std::optional<double> seconds);
-
-// The name of the operator's zone: $TZ when it names a zone, else the
-// system zone (/etc/localtime), else "UTC".
-std::string default_zone();
-
-// True if `zone` is in the system tz database.
-bool is_valid_zone(const std::string& zone);
-
-// The calendar date ("YYYY-MM-DD") of `at` in `zone`.
-std::string local_date(Time at, const std::string& zone);
-
-// The `days` dates ending at `until` (inclusive), oldest first.
-// Throws UsageError if `until` is not a valid YYYY-MM-DD date.
-std::vector<std::string> date_range(const std::string& until, int days);
-
-// `at` in `zone` as "2025-03-10 09:05:00 CET" (human) or ISO 8601 with the
-// offset, "2025-03-10T09:05:00+01:00" (machine).
-std::string format_time_human(Time at, const std::string& zone);
-std::string format_time_iso(Time at, const std::string& zone);
-
-// --- Reports ---------------------------------------------------------------
 
 // What every report carries: which report, when, in which zone, which days.
 struct Meta {
@@ -210,60 +171,5 @@ struct UserReport {
 // What happened to a brief's email, in one phrase ("sent, opened 2x",
 // "cancelled: user opted out", "no email: not opted in", ...).
 std::string email_outcome(const UserInfo& user, const UserBrief& brief);
-
-// The raw numbers health thresholds are compared with.
-struct HealthInputs {
-  std::optional<double> oldest_due_seconds;  // nullopt: nothing due
-  long long due = 0;
-  long long finished_ok = 0;       // completed in the failure window
-  long long finished_failed = 0;   // failed in the failure window
-  std::optional<double> last_brief_age_seconds;  // nullopt: never
-  long long active_users = 0;      // active brief preferences
-  long long expired_leases = 0;
-};
-
-struct HealthThresholds {
-  double max_queue_age_seconds = 15 * 60;
-  double max_failure_rate = 0.1;
-  double failure_window_seconds = 24 * 3600;
-  double max_brief_age_seconds = 25 * 3600;
-};
-
-struct HealthCheck {
-  std::string name;            // queue_age, failure_rate, brief_age, expired_leases
-  bool ok = true;
-  std::optional<double> value;
-  double threshold = 0;
-  std::string unit;            // seconds, ratio, count
-  std::string detail;          // one sentence for people
-};
-
-struct HealthReport {
-  std::vector<HealthCheck> checks;
-  bool ok() const;
-};
-
-// Apply `thresholds` to `inputs` (pure; the policy lives here).
-HealthReport evaluate_health(const HealthInputs& inputs, const HealthThresholds& thresholds);
-
-// --- Rendering -------------------------------------------------------------
-
-struct RenderOptions {
-  Format format = Format::table;
-  bool chart = false;   // per-day bar column in tables
-  int chart_width = 20;
-};
-
-// Render a report; the result ends with a newline. The user report has no
-// Prometheus form: asking for it throws UsageError.
-std::string render(const EmailReport& report, const Meta& meta, const RenderOptions& options);
-std::string render(const BriefReport& report, const Meta& meta, const RenderOptions& options);
-std::string render(const QueueReport& report, const Meta& meta, const RenderOptions& options);
-std::string render(const UserReport& report, const Meta& meta, const RenderOptions& options);
-std::string render(const HealthReport& report, const Meta& meta, const RenderOptions& options);
-
-// A bar of `value` relative to `max` in at most `width` cells of Unicode
-// eighth blocks ("█▌"); "" for 0.
-std::string bar(double value, double max, int width);
 
 }  // namespace briefos::stats

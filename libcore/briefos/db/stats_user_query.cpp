@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+//
+// The user report's reads (see stats_queries.hpp; the transaction and day
+// policy is in stats_queries.cpp). The user is found by id when the
+// argument is a UUID, else by email, case-insensitive; every value is a
+// bound parameter, the job types too (from jobs.hpp). Four statements in
+// one snapshot: the user with its preferences, the briefs of the window,
+// their daily-brief emails with the recipient, the recent brief and email
+// jobs.
+#include "briefos/db/stats_queries.hpp"
+
+#include "briefos/db/detail/stats_read.hpp"
+#include "briefos/jobs.hpp"
+#include "briefos/util/text.hpp"
+
+#include <map>
+#include <vector>
+
+namespace briefos::db::stats_queries {
+
+using namespace detail;
+
+namespace {
+
+// A user id as PostgreSQL prints it, or the same 32 digits without the
+// hyphens (PostgreSQL reads both); anything else is an email address.
+bool is_user_id(const std::string& s) {
+  if (util::is_uuid(s)) return true;
+  if (s.size() != 32) return false;
+  std::string hyphenated = s;
+  for (const std::size_t at : {20U, 16U, 12U, 8U}) hyphenated.insert(at, "-");
+  return util::is_uuid(hyphenated);
+}
+
+// The user `id_or_email` names with their preferences; UsageError if none.
+stats::UserInfo find_user(pqxx::transaction_base& tx, const std::string& id_or_email) {
+  const bool by_id = is_user_id(id_or_email);
+  const std::string sql = std::string(R"(
+  SELECT u.id::text AS id, u.email, u.name,
+         p.user_id IS NOT NULL AS has_prefs, p.timezone,
+         to_char(p.time_of_day, 'HH24:MI') AS time_of_day,
+         COALESCE(p.is_active, false) AS is_active,
+         COALESCE(p.email_daily_brief, false) AS email_daily_brief
+    FROM users u
+    LEFT JOIN user_brief_preferences p ON p.user_id = u.id
+   WHERE )") + (by_id ? "u.id = $1::uuid" : "lower(u.email) = lower($1)");
+  const pqxx::result found = tx.exec_params(sql, id_or_email);
+  if (found.empty()) {
+    throw UsageError("unknown user \"" + id_or_email + "\"",
+                     "Give a user id (UUID) or the user's email address.");
+  }
+  const pqxx::row u = found[0];
+  stats::UserInfo info;
+  info.id = u["id"].c_str();
+  info.email = u["email"].c_str();
+  info.name = opt_text(u["name"]);
+  info.has_preferences = u["has_prefs"].as<bool>();
+  info.timezone = opt_text(u["timezone"]);
+  info.time_of_day = opt_text(u["time_of_day"]);
+  info.is_active = u["is_active"].as<bool>();
+  info.email_daily_brief = u["email_daily_brief"].as<bool>();
+  return info;
+}
+
+// The user's briefs of the window, newest first.
+std::vector<stats::UserBrief> load_briefs(pqxx::transaction_base& tx, const std::string& user_id, const Window& w) {
+  std::vector<stats::UserBrief> briefs;
+  const char* briefs_sql = R"(
+  SELECT b.id::text AS id, to_char(b.brief_date, 'YYYY-MM-DD') AS brief_date,
+         b.generation_status,
+         (EXTRACT(EPOCH FROM b.generation_completed_at) * 1000000)::bigint AS completed_at,
+         EXTRACT(EPOCH FROM (b.generation_completed_at - b.generation_started_at))::float8 AS took,
+         b.generation_error, b.is_empty, b.llm_status, b.project_count, b.failed_project_count
+    FROM daily_briefs b
+   WHERE b.user_id = $1::uuid AND b.brief_date BETWEEN $2::date AND $3::date
+   ORDER BY b.brief_date DESC)";
+  for (const auto& r : tx.exec_params(briefs_sql, user_id, w.from, w.until)) {
+    stats::UserBrief b;
+    b.id = r["id"].c_str();
+    b.brief_date = r["brief_date"].c_str();
+    b.status = r["generation_status"].c_str();
+    b.completed_at = opt_time(r["completed_at"]);
+    b.generation_seconds = opt_double(r["took"]);
+    b.error = opt_text(r["generation_error"]);
+    b.is_empty = r["is_empty"].as<bool>();
+    b.llm_status = opt_text(r["llm_status"]);
+    b.project_count = r["project_count"].as<long long>();
+    b.failed_project_count = r["failed_project_count"].as<long long>();
+    briefs.push_back(b);
+  }
+  return briefs;
+}
+
+// Each brief's daily-brief emails with their recipient, oldest first.
+void load_emails(pqxx::transaction_base& tx, const std::string& user_id, const Window& w,
+                 std::vector<stats::UserBrief>& briefs) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < briefs.size(); ++i) index[briefs[i].id] = i;
+  // Emails are linked to their brief by template_data->>'brief_id' (the
+  // BuildOS shape), which emails_daily_brief_id_idx (0008) serves.
+  const char* emails_sql = R"(
+  SELECT b.id::text AS brief_id, e.id::text AS id, e.status,
+         (EXTRACT(EPOCH FROM e.created_at) * 1000000)::bigint AS created_at,
+         (EXTRACT(EPOCH FROM COALESCE(er.sent_at, e.sent_at)) * 1000000)::bigint AS sent_at,
+         e.error_message, er.recipient_email, er.status AS recipient_status,
+         (EXTRACT(EPOCH FROM er.opened_at) * 1000000)::bigint AS opened_at,
+         COALESCE(er.open_count, 0) AS open_count, er.error_message AS recipient_error
+    FROM daily_briefs b
+    JOIN emails e ON e.category = 'daily_brief'
+                 AND e.template_data->>'brief_id' = b.id::text
+    LEFT JOIN email_recipients er ON er.email_id = e.id
+   WHERE b.user_id = $1::uuid AND b.brief_date BETWEEN $2::date AND $3::date
+   ORDER BY e.created_at, er.created_at)";
+  for (const auto& r : tx.exec_params(emails_sql, user_id, w.from, w.until)) {
+    stats::UserEmail m;
+    m.id = r["id"].c_str();
+    m.status = r["status"].c_str();
+    m.created_at = to_time(r["created_at"]);
+    m.sent_at = opt_time(r["sent_at"]);
+    m.error = opt_text(r["error_message"]);
+    m.recipient = opt_text(r["recipient_email"]);
+    m.recipient_status = opt_text(r["recipient_status"]);
+    m.opened_at = opt_time(r["opened_at"]);
+    m.open_count = r["open_count"].as<long long>();
+    m.recipient_error = opt_text(r["recipient_error"]);
+    briefs[index.at(r["brief_id"].c_str())].emails.push_back(m);
+  }
+}
+
+// The user's brief and email jobs created since the window's first day,
+// newest first, at most 50.
+std::vector<stats::UserJob> load_jobs(pqxx::transaction_base& tx, const std::string& user_id, const Window& w) {
+  std::vector<stats::UserJob> jobs;
+  const char* jobs_sql = R"(
+  SELECT id, job_type::text AS job_type, status::text AS status, attempts, max_attempts,
+         (EXTRACT(EPOCH FROM scheduled_for) * 1000000)::bigint AS scheduled_for,
+         (EXTRACT(EPOCH FROM completed_at) * 1000000)::bigint AS completed_at,
+         COALESCE(metadata->>'brief_date', metadata->>'briefDate') AS brief_date,
+         error_message
+    FROM queue_jobs
+   WHERE user_id = $1::uuid
+     AND job_type IN ($4, $5)
+     AND created_at >= ($2::date::timestamp AT TIME ZONE $3)
+   ORDER BY created_at DESC, id DESC
+   LIMIT 50)";
+  for (const auto& r : tx.exec_params(jobs_sql, user_id, w.from, w.zone, jobs::brief_type, jobs::email_type)) {
+    stats::UserJob j;
+    j.id = r["id"].as<long long>();
+    j.job_type = r["job_type"].c_str();
+    j.status = r["status"].c_str();
+    j.attempts = r["attempts"].as<int>();
+    j.max_attempts = r["max_attempts"].as<int>();
+    j.scheduled_for = to_time(r["scheduled_for"]);
+    j.completed_at = opt_time(r["completed_at"]);
+    j.brief_date = opt_text(r["brief_date"]);
+    j.error = opt_text(r["error_message"]);
+    jobs.push_back(j);
+  }
+  return jobs;
+}
+
+}  // namespace
+
+Snapshot<stats::UserReport> user(Session& session, const std::string& id_or_email, const Window& w) {
+  return with_zone_check(w.zone, [&] {
+    ReadTx rt{session};
+    Snapshot<stats::UserReport> out;
+    out.as_of = rt.now();
+    out.report.user = find_user(rt.tx(), id_or_email);
+    const std::string& id = out.report.user.id;
+    out.report.briefs = load_briefs(rt.tx(), id, w);
+    load_emails(rt.tx(), id, w, out.report.briefs);
+    out.report.jobs = load_jobs(rt.tx(), id, w);
+    return out;
+  });
+}
+
+}  // namespace briefos::db::stats_queries

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+//
+// The health policy of briefos-stats (see health.hpp). Every threshold is
+// inclusive (a value equal to its threshold passes); the failure rate is
+// failed / (completed + failed) over the failure window, 0 when no job
+// finished; an old or missing brief fails only while some user has active
+// brief preferences; any expired lease fails.
+#include "briefos/stats/health.hpp"
+
+#include "briefos/stats/time.hpp"
+
+#include <algorithm>
+
+namespace briefos::stats {
+
+bool HealthReport::ok() const {
+  return std::all_of(checks.begin(), checks.end(), [](const HealthCheck& c) { return c.ok; });
+}
+
+HealthReport evaluate_health(const HealthInputs& in, const HealthThresholds& t) {
+  HealthReport r;
+  {
+    HealthCheck c{"queue_age", true, in.oldest_due_seconds.value_or(0), t.max_queue_age_seconds, "seconds", ""};
+    c.ok = in.oldest_due_seconds.value_or(0) <= t.max_queue_age_seconds;
+    c.detail = in.due == 0 ? "no job is due"
+                           : std::to_string(in.due) + " due job(s); the oldest has waited "
+                                 + format_duration(in.oldest_due_seconds);
+    r.checks.push_back(c);
+  }
+  {
+    const long long finished = in.finished_ok + in.finished_failed;
+    const double rate = finished == 0 ? 0.0
+                                      : static_cast<double>(in.finished_failed) / static_cast<double>(finished);
+    HealthCheck c{"failure_rate", rate <= t.max_failure_rate, rate, t.max_failure_rate, "ratio", ""};
+    c.detail = std::to_string(in.finished_failed) + " of " + std::to_string(finished)
+               + " finished job(s) failed in the last " + format_duration(t.failure_window_seconds);
+    r.checks.push_back(c);
+  }
+  {
+    HealthCheck c{"brief_age", true, in.last_brief_age_seconds, t.max_brief_age_seconds, "seconds", ""};
+    if (in.active_users == 0) {
+      c.detail = "no user has active brief preferences";
+    } else if (!in.last_brief_age_seconds) {
+      c.ok = false;
+      c.detail = "no brief was ever generated";
+    } else {
+      c.ok = *in.last_brief_age_seconds <= t.max_brief_age_seconds;
+      c.detail = "last brief generated " + format_duration(in.last_brief_age_seconds) + " ago";
+    }
+    r.checks.push_back(c);
+  }
+  {
+    HealthCheck c{"expired_leases", in.expired_leases == 0, static_cast<double>(in.expired_leases), 0, "count", ""};
+    c.detail = in.expired_leases == 0 ? "no running job has outlived its lease"
+                                      : std::to_string(in.expired_leases)
+                                            + " running job(s) past their lease: a worker died or hangs";
+    r.checks.push_back(c);
+  }
+  return r;
+}
+
+}  // namespace briefos::stats
