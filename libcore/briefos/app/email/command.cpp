@@ -145,7 +145,7 @@ void resolve_requested(cli::Context& ctx, Options& o, Report& report) {
 // The Delivery to report for a job the worker finished with `r`.
 Delivery reported(Sender& sender, const worker::Report& r) {
   Delivery d = sender.take(r.job->id).value_or(Delivery{});
-  if (d.email_id.empty()) d.email_id = json_string(r.job->metadata, "emailId");
+  if (d.email_id.empty()) d.email_id = email_id_of(*r.job);
   if (r.status == worker::Status::retrying) {
     d.status = Result::retrying;
   } else if (r.status == worker::Status::failed) {

@@ -48,6 +48,10 @@ struct Delivery {
   bool resent = false;  // sent again from 'sending' (the duplicate window)
 };
 
+// The email id a generate_brief_email job names (metadata.emailId; ""
+// when none).
+std::string email_id_of(const queue::Job& job);
+
 // briefos-email's fault-injection hooks (BRIEFOS_FAULT): where the process
 // kills itself, after a claim, before a hand-over, after one.
 const std::vector<std::string>& fault_hooks();

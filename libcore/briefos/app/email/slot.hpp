@@ -38,7 +38,4 @@ struct Sender::Slot {
   std::vector<worker::BatchHooks::Recorded> recorded;  // recorded early, not yet reported
 };
 
-// The email id a generate_brief_email job names ("" when none).
-std::string email_id_of(const queue::Job& job);
-
 }  // namespace briefos::app::email
