@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "briefos/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -11,10 +13,11 @@
 namespace briefos::mime {
 
 // A header value, address or name that could change the message's meaning
-// (an extra header, an extra recipient): the message is never built.
-class MimeError : public std::runtime_error {
+// (an extra header, an extra recipient): the message is never built. Bad
+// data: a job that meets it fails for good.
+class MimeError : public DataError {
 public:
-  using std::runtime_error::runtime_error;
+  explicit MimeError(const std::string& message) : DataError(message) {}
 };
 
 // A mailbox: `address` is a bare addr-spec (local@domain), `name` the

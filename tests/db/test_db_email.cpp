@@ -4,7 +4,7 @@
 #include "fixture.hpp"
 
 #include <briefos/db/queue.hpp>
-#include <briefos/email_command.hpp>
+#include <briefos/app/email/service.hpp>
 
 #include <doctest/doctest.h>
 
@@ -12,7 +12,7 @@
 #include <sstream>
 
 using briefos::testing::TestDb;
-namespace ec = briefos::email_command;
+namespace ec = briefos::app::email;
 namespace mail = briefos::mail;
 namespace queue = briefos::queue;
 
@@ -121,7 +121,7 @@ TEST_SUITE_BEGIN("email");
 
 TEST_CASE_FIXTURE(EmailFixture, "email::sends once and keeps recipients in step") {
   const queue::Job job = claim();
-  const auto outcome = sender->handle(db.cx(), job);
+  const auto outcome = sender->handle(db.session(), job);
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::completed);
   CHECK(outcome.recorded);
   REQUIRE(box->sent.size() == 1);
@@ -139,32 +139,32 @@ TEST_CASE_FIXTURE(EmailFixture, "email::sends once and keeps recipients in step"
   CHECK(db.scalar("SELECT result->>'status' FROM queue_jobs") == "sent");
   const auto d = sender->take(job.id);
   REQUIRE(d);
-  CHECK(d->status == "sent");
+  CHECK(d->status == ec::Result::sent);
 }
 
 TEST_CASE_FIXTURE(EmailFixture, "email::running the same job twice sends nothing the second time") {
   const queue::Job job = claim();
-  sender->handle(db.cx(), job);
+  sender->handle(db.session(), job);
   REQUIRE(box->sent.size() == 1);
   // The same job again (a duplicate delivery of the job by the queue): the
   // email is sent, nothing goes out, and the lost job is reported as such.
-  CHECK_THROWS_AS(sender->handle(db.cx(), job), queue::LeaseLost);
+  CHECK_THROWS_AS(sender->handle(db.session(), job), queue::LeaseLost);
   CHECK(box->sent.size() == 1);
   // A new job for the same email (someone re-enqueued it): completed, no send.
   db.exec("INSERT INTO queue_jobs (job_type, metadata, dedup_key) VALUES ('generate_brief_email', "
           "jsonb_build_object('emailId', '" + email_id + "'), 'email-" + email_id + "')");
   const queue::Job again = claim();
-  const auto outcome = sender->handle(db.cx(), again);
+  const auto outcome = sender->handle(db.session(), again);
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::completed);
   CHECK(box->sent.size() == 1);
-  CHECK(sender->take(again.id)->status == "skipped");
+  CHECK(sender->take(again.id)->status == ec::Result::skipped);
   CHECK(db.scalar("SELECT count(*) FROM email_tracking_events WHERE event_type = 'sent'") == "1");
 }
 
 TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the user opted out") {
   db.exec("UPDATE user_brief_preferences SET email_daily_brief = false");
   const queue::Job job = claim();
-  const auto outcome = sender->handle(db.cx(), job);
+  const auto outcome = sender->handle(db.session(), job);
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::completed);
   CHECK(box->sent.empty());
   CHECK(email_status() == "cancelled");
@@ -177,7 +177,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the user opted out") {
 
 TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the user is deactivated") {
   db.exec("UPDATE user_brief_preferences SET is_active = false");
-  sender->handle(db.cx(), claim());
+  sender->handle(db.session(), claim());
   CHECK(box->sent.empty());
   CHECK(email_status() == "cancelled");
   CHECK(recipient_statuses() == "cancelled");
@@ -186,7 +186,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the user is deactivated") {
 
 TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the address is suppressed") {
   db.exec("INSERT INTO email_suppressions (email, reason) VALUES ('db1@example.org', 'unsubscribed')");
-  sender->handle(db.cx(), claim());
+  sender->handle(db.session(), claim());
   CHECK(box->sent.empty());
   CHECK(email_status() == "cancelled");
   CHECK(recipient_statuses() == "cancelled");
@@ -195,7 +195,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the address is suppressed")
 
 TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the brief is gone") {
   db.exec("DELETE FROM daily_briefs");
-  sender->handle(db.cx(), claim());
+  sender->handle(db.session(), claim());
   CHECK(box->sent.empty());
   CHECK(email_status() == "cancelled");
   CHECK(recipient_statuses() == "cancelled");
@@ -205,7 +205,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::cancels when the brief is gone") {
 TEST_CASE_FIXTURE(EmailFixture, "email::a transient failure goes back to pending with the error") {
   box->script = {mail::FailureKind::transient};
   const queue::Job job = claim();
-  const auto outcome = sender->handle(db.cx(), job);
+  const auto outcome = sender->handle(db.session(), job);
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::retry);
   CHECK(box->sent.empty());
   CHECK(email_status() == "pending");
@@ -220,7 +220,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a transient failure goes back to pending
 TEST_CASE_FIXTURE(EmailFixture, "email::the last transient failure fails the email") {
   box->script = {mail::FailureKind::transient};
   db.exec("UPDATE queue_jobs SET max_attempts = 1");
-  const auto outcome = sender->handle(db.cx(), claim());
+  const auto outcome = sender->handle(db.session(), claim());
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::retry);  // the queue decides: failed
   CHECK(email_status() == "failed");
   CHECK(recipient_statuses() == "failed");
@@ -230,7 +230,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::the last transient failure fails the ema
 
 TEST_CASE_FIXTURE(EmailFixture, "email::a 5xx bounces and suppresses the address") {
   box->script = {mail::FailureKind::rejected};
-  const auto outcome = sender->handle(db.cx(), claim());
+  const auto outcome = sender->handle(db.session(), claim());
   CHECK(outcome.kind == briefos::worker::Outcome::Kind::failed);
   CHECK(email_status() == "failed");
   CHECK(recipient_statuses() == "bounced");
@@ -241,7 +241,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a 5xx bounces and suppresses the address
 TEST_CASE_FIXTURE(EmailFixture, "email::an email left in sending is resent with the same Message-ID") {
   db.exec("UPDATE emails SET status = 'sending', message_id = 'briefos.earlier@old.example'");
   db.exec("UPDATE email_recipients SET status = 'sending'");
-  sender->handle(db.cx(), claim());
+  sender->handle(db.session(), claim());
   REQUIRE(box->sent.size() == 1);
   CHECK(box->sent.front().message_id == "briefos.earlier@old.example");
   CHECK(sender->resent() == 1);
@@ -252,13 +252,13 @@ TEST_CASE_FIXTURE(EmailFixture, "email::an email left in sending is resent with 
 
 TEST_CASE_FIXTURE(EmailFixture, "email::a missing email fails the job for good") {
   db.exec("DELETE FROM emails");
-  CHECK_THROWS_AS(sender->handle(db.cx(), claim()), queue::PermanentError);
+  CHECK_THROWS_AS(sender->handle(db.session(), claim()), queue::PermanentError);
   CHECK(box->sent.empty());
 }
 
 TEST_CASE_FIXTURE(EmailFixture, "email::an unusable address fails the email without sending") {
   db.exec("UPDATE email_recipients SET recipient_email = 'ada@example.org, eve@example.net'");
-  CHECK_THROWS_AS(sender->handle(db.cx(), claim()), queue::PermanentError);
+  CHECK_THROWS_AS(sender->handle(db.session(), claim()), queue::PermanentError);
   CHECK(box->sent.empty());
   CHECK(email_status() == "failed");
   CHECK(recipient_statuses() == "failed");
@@ -273,7 +273,7 @@ TEST_CASE_FIXTURE(EmailFixture, "email::notifies briefos_events after commit") {
     void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
   } receiver{listener};
   listener.get_notifs();
-  sender->handle(db.cx(), claim());
+  sender->handle(db.session(), claim());
   // The NOTIFY was committed with the email; wait for it (bounded).
   for (int i = 0; i < 50 && receiver.payloads.empty(); ++i) listener.await_notification(0, 100000);
   REQUIRE(receiver.payloads.size() == 1);
@@ -292,24 +292,24 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a batch marks its group sending and reco
   sender->set_batching(std::chrono::milliseconds(1000), 32);
   const auto jobs = claim_all();
   REQUIRE(jobs.size() == 4);
-  sender->begin_batch(db.cx(), jobs);
-  const auto first = sender->handle(db.cx(), jobs[0]);
+  sender->begin_batch(db.session(), jobs);
+  const auto first = sender->handle(db.session(), jobs[0]);
   CHECK(first.deferred);
   // The first job's group is the whole batch: all four marked at once.
   CHECK(db.scalar("SELECT count(*) FROM emails WHERE status = 'sending'") == "4");
   CHECK(db.scalar("SELECT count(*) FROM email_recipients WHERE status = 'sending'") == "4");
-  for (std::size_t k = 1; k < jobs.size(); ++k) CHECK(sender->handle(db.cx(), jobs[k]).deferred);
+  for (std::size_t k = 1; k < jobs.size(); ++k) CHECK(sender->handle(db.session(), jobs[k]).deferred);
   CHECK(box->sent.size() == 4);
   // Accepted, not yet recorded: nothing is due (4 of 32, under 1 s).
-  CHECK(sender->flush(db.cx(), Flush::if_due).empty());
+  CHECK(sender->flush(db.session(), Flush::if_due).empty());
   CHECK(db.scalar("SELECT count(*) FROM email_tracking_events") == "0");
-  const auto recorded = sender->flush(db.cx(), Flush::now);
+  const auto recorded = sender->flush(db.session(), Flush::now);
   REQUIRE(recorded.size() == 4);
   for (const auto& r : recorded) {
     CHECK(r.held);
     CHECK(r.result.value("status", "") == "sent");
   }
-  sender->end_batch(db.cx(), {});
+  sender->end_batch(db.session(), {});
   CHECK(db.scalar("SELECT string_agg(DISTINCT status, ',') FROM emails") == "sent");
   CHECK(db.scalar("SELECT count(*) FROM emails WHERE sent_at IS NOT NULL AND message_id = 'briefos.' || id || '@example.com'") == "4");
   CHECK(db.scalar("SELECT string_agg(DISTINCT status, ',') FROM email_recipients") == "sent");
@@ -317,9 +317,9 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a batch marks its group sending and reco
   CHECK(db.scalar("SELECT count(*) FROM queue_jobs WHERE status = 'completed'") == "4");
   CHECK(deliveries_by_email() == "1,1,1,1");
   // The same jobs again: nothing more goes out.
-  sender->begin_batch(db.cx(), jobs);
-  for (const auto& j : jobs) CHECK_THROWS_AS(sender->handle(db.cx(), j), queue::LeaseLost);
-  sender->end_batch(db.cx(), {});
+  sender->begin_batch(db.session(), jobs);
+  for (const auto& j : jobs) CHECK_THROWS_AS(sender->handle(db.session(), j), queue::LeaseLost);
+  sender->end_batch(db.session(), {});
   CHECK(box->sent.size() == 4);
 }
 
@@ -328,11 +328,11 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a batch puts emails it marked and never 
   sender->set_batching(std::chrono::milliseconds(1000), 32);
   const auto jobs = claim_all();
   REQUIRE(jobs.size() == 4);
-  sender->begin_batch(db.cx(), jobs);
-  CHECK(sender->handle(db.cx(), jobs[0]).deferred);
-  CHECK(sender->flush(db.cx(), Flush::now).size() == 1);
+  sender->begin_batch(db.session(), jobs);
+  CHECK(sender->handle(db.session(), jobs[0]).deferred);
+  CHECK(sender->flush(db.session(), Flush::now).size() == 1);
   // A stop before the other three: the worker ends the batch, then releases.
-  sender->end_batch(db.cx(), std::vector<queue::Job>(jobs.begin() + 1, jobs.end()));
+  sender->end_batch(db.session(), std::vector<queue::Job>(jobs.begin() + 1, jobs.end()));
   CHECK(db.scalar("SELECT count(*) FILTER (WHERE status = 'sent') || ':' || count(*) FILTER (WHERE status = 'pending') FROM emails") == "1:3");
   CHECK(db.scalar("SELECT count(*) FROM email_recipients WHERE status = 'pending'") == "3");
   CHECK(box->sent.size() == 1);
@@ -343,10 +343,10 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a crash before the batch record resends 
   sender->set_batching(std::chrono::milliseconds(1000), 32);
   const auto jobs = claim_all();
   REQUIRE(jobs.size() == 4);
-  sender->begin_batch(db.cx(), jobs);
-  sender->handle(db.cx(), jobs[0]);
-  REQUIRE(sender->flush(db.cx(), Flush::now).size() == 1);  // recorded
-  sender->handle(db.cx(), jobs[1]);                          // accepted, not recorded
+  sender->begin_batch(db.session(), jobs);
+  sender->handle(db.session(), jobs[0]);
+  REQUIRE(sender->flush(db.session(), Flush::now).size() == 1);  // recorded
+  sender->handle(db.session(), jobs[1]);                          // accepted, not recorded
   // The process dies here: no flush, no end_batch. Its leases expire and the
   // jobs are rescued; a new process runs them.
   const std::string recorded_id = jobs[0].metadata.value("emailId", "");
@@ -364,16 +364,16 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a crash before the batch record resends 
   after.set_batching(std::chrono::milliseconds(1000), 32);
   const auto rescued = claim_all();
   REQUIRE(rescued.size() == 3);
-  after.begin_batch(db.cx(), rescued);
+  after.begin_batch(db.session(), rescued);
   for (const auto& j : rescued) {
     CHECK(j.metadata.value("emailId", "") != recorded_id);
-    CHECK(after.handle(db.cx(), j).deferred);
+    CHECK(after.handle(db.session(), j).deferred);
     const auto d = after.take(j.id);
     REQUIRE(d);
     CHECK(d->resent);
   }
-  CHECK(after.flush(db.cx(), Flush::now).size() == 3);
-  after.end_batch(db.cx(), {});
+  CHECK(after.flush(db.session(), Flush::now).size() == 3);
+  after.end_batch(db.session(), {});
   CHECK(after.resent() == 3);
   CHECK(db.scalar("SELECT count(*) FROM emails WHERE status = 'sent'") == "4");
   CHECK(db.scalar("SELECT count(*) || ':' || count(DISTINCT email_id) FROM email_tracking_events WHERE event_type = 'sent'") == "4:4");

@@ -8,11 +8,25 @@
 // cancelled emails), so "recipients in step" holds after every commit, not
 // just eventually. The statements that run once per message are prepared per
 // connection; the rest are plain parameterised statements. Values are always
-// bound parameters.
+// bound parameters: the sendable statuses and the recipient count come from
+// delivery::, the email job's type and dedup key from jobs::.
+//
+// The hot path is two autocommit statements per group of messages, one that
+// marks the group 'sending' (begin_send_many) and one that records it 'sent'
+// with its jobs completed (record_sent_many); a single message is a group of
+// one. Everything else runs once per failure, cancellation or look-up.
 #include "briefos/db/email_store.hpp"
 
+#include "briefos/db/detail/pqxx_access.hpp"
 #include "briefos/db/detail/queue_sql.hpp"
+#include "briefos/db/sql.hpp"
+#include "briefos/jobs.hpp"
+#include "briefos/util/text.hpp"
 
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace briefos::db::email_store {
@@ -44,35 +58,6 @@ SELECT e.id, e.status, e.subject, e.from_email, e.from_name, e.reply_to,
  WHERE e.id = $1::uuid
 )SQL";
 
-// The common case in one autocommit statement (one round trip instead of
-// four): lock and read the email, and when it is sendable (pending, or
-// sending after a crash; user opted in and active; brief present; address
-// not suppressed; exactly one recipient) mark it and its recipient
-// 'sending' with the Message-ID. The CTE "cur" sees the row as it was, so
-// the caller can tell a first send from a resend. Anything else is left
-// untouched for the caller's slower, transactional path. The Message-ID
-// formula is mime::message_id_for's: briefos.<id>@<domain>.
-constexpr const char* begin_send_tail = R"SQL(
-), go AS (
-  SELECT id FROM cur
-   WHERE status IN ('pending', 'sending') AND user_exists AND brief_id IS NOT NULL
-     AND COALESCE(email_daily_brief, false) AND COALESCE(is_active, false)
-     AND suppressed IS NULL AND recipient_count = 1
-), r AS (
-  UPDATE email_recipients SET status = 'sending'
-   WHERE email_id IN (SELECT id FROM go) AND status IN ('pending', 'sending', 'failed')
-), m AS (
-  UPDATE emails
-     SET status = 'sending', subject_variant = $3,
-         message_id = COALESCE(emails.message_id,
-                               'briefos.' || emails.id || '@'
-                               || COALESCE($2, split_part(emails.from_email, '@', 2)))
-   WHERE id IN (SELECT id FROM go)
-  RETURNING message_id
-)
-SELECT cur.*, (SELECT message_id FROM m) AS marked_message_id FROM cur
-)SQL";
-
 constexpr const char* mark_sending_sql = R"SQL(
 WITH r AS (
   UPDATE email_recipients SET status = 'sending'
@@ -82,46 +67,17 @@ UPDATE emails SET status = 'sending', message_id = $2, subject_variant = $3
  WHERE id = $1::uuid
 )SQL";
 
-constexpr const char* mark_sent_sql = R"SQL(
-WITH e AS (
-  UPDATE emails SET status = 'sent', sent_at = now(), message_id = $2, error_message = NULL
-   WHERE id = $1::uuid
-), r AS (
-  UPDATE email_recipients SET status = 'sent', sent_at = now(), error_message = NULL
-   WHERE email_id = $1::uuid
-  RETURNING id
-)
-INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
-SELECT $1::uuid, r.id, 'sent', $3::jsonb FROM r
-)SQL";
-
-// mark_sent and the job's completion in one statement, so the common case
-// records a delivery in one round trip (a single statement is atomic). The
-// job part is queue::detail::complete()'s statement: same columns, same "still held
-// by this worker in this attempt" condition. Keep the two in step.
-constexpr const char* finish_sent_sql = R"SQL(
-WITH e AS (
-  UPDATE emails SET status = 'sent', sent_at = now(), message_id = $2, error_message = NULL
-   WHERE id = $1::uuid
-), r AS (
-  UPDATE email_recipients SET status = 'sent', sent_at = now(), error_message = NULL
-   WHERE email_id = $1::uuid
-  RETURNING id
-), ev AS (
-  INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
-  SELECT $1::uuid, r.id, 'sent', $3::jsonb FROM r
-), j AS (
-  UPDATE queue_jobs SET status = 'completed', result = $7::jsonb, completed_at = now(),
-         updated_at = now(), locked_by = NULL, locked_until = NULL
-   WHERE id = $4 AND status = 'processing' AND locked_by = $5 AND attempts = $6
-  RETURNING id
-)
-SELECT count(*) AS held FROM j
-)SQL";
-
-// begin_send for a batch: the same decision and the same writes, for every
-// email of $1 (a JSON array of {"id", "variant"}) in one statement. Rows are
-// locked in id order, so two batches can never deadlock on each other.
+// The common case in one autocommit statement (one round trip instead of
+// four per message): lock and read every email of $1 (a JSON array of
+// {"id", "variant"}), and mark those that are sendable, with their
+// recipient, 'sending' with the Message-ID. "go" applies delivery::decide()'s
+// send verdict: a status of delivery::sendable_statuses ($3), user present,
+// brief present, opted in, active, address not suppressed, and
+// delivery::recipients_per_email ($4) recipients. The CTE "cur" sees the rows
+// as they were, so the caller can tell a first send from a resend. Anything
+// else is left untouched for the caller's slower, transactional path. The
+// Message-ID formula is mime::message_id_for's: briefos.<id>@<domain>. Rows
+// are locked in id order, so two groups can never deadlock on each other.
 constexpr const char* begin_send_many_head = R"SQL(
 WITH want AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, variant text)
@@ -130,9 +86,9 @@ WITH want AS (
 constexpr const char* begin_send_many_tail = R"SQL(
 ), go AS (
   SELECT cur.id, want.variant FROM cur JOIN want ON want.id = cur.id
-   WHERE cur.status IN ('pending', 'sending') AND cur.user_exists AND cur.brief_id IS NOT NULL
+   WHERE cur.status = ANY($3::text[]) AND cur.user_exists AND cur.brief_id IS NOT NULL
      AND COALESCE(cur.email_daily_brief, false) AND COALESCE(cur.is_active, false)
-     AND cur.suppressed IS NULL AND cur.recipient_count = 1
+     AND cur.suppressed IS NULL AND cur.recipient_count = $4::bigint
 ), r AS (
   UPDATE email_recipients SET status = 'sending'
    WHERE email_id IN (SELECT id FROM go) AND status IN ('pending', 'sending', 'failed')
@@ -149,11 +105,17 @@ constexpr const char* begin_send_many_tail = R"SQL(
 SELECT cur.*, m.message_id AS marked_message_id FROM cur LEFT JOIN m ON m.id = cur.id
 )SQL";
 
-// finish_sent for a group of deliveries: $1 is a JSON array of
-// {"email_id", "message_id", "event", "job_id", "attempts", "result"}, $2
-// the worker id. Every email is recorded as sent; the jobs still held are
-// completed and returned. Keep in step with finish_sent_sql.
-constexpr const char* finish_sent_many_sql = R"SQL(
+// The deliveries of a group recorded 'sent' with their jobs completed, in
+// one statement: $1 is a JSON array of {"email_id", "message_id", "event",
+// "job_id", "attempts", "result"}, $2 the worker id. Every email is recorded
+// as sent; the jobs still held are completed and returned. One statement is
+// atomic under autocommit, so a group costs one round trip; completing the
+// jobs with queue::detail::complete_each() instead would need BEGIN, a
+// second statement and COMMIT per group. The final UPDATE therefore inlines
+// the queue's completion (queue::detail::complete(): same SET list, same
+// fencing by locked_by and attempts) until the queue exports it as a
+// fragment; keep the two in step.
+constexpr const char* record_sent_many_sql = R"SQL(
 WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS x(email_id uuid, message_id text, event jsonb, job_id bigint, attempts int, result jsonb)
@@ -232,47 +194,24 @@ std::optional<T> opt(const pqxx::field& f) {
   return f.as<T>();
 }
 
-std::string uuid_array(const std::vector<std::string>& ids, const std::string& prefix) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += prefix + ids[i];
-  }
-  return out + "}";
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
-}  // namespace
-
-bool is_uuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
+// The prepared statements of this module, registered on `cx` (cheap to
+// call again: libpqxx ignores an identical redefinition).
 void prepare(pqxx::connection_base& cx) {
   cx.prepare("email_load", load_sql);
   cx.prepare("email_load_lock", std::string(load_sql) + " FOR UPDATE OF e");
-  cx.prepare("email_begin_send",
-             std::string("WITH cur AS (") + load_sql + " FOR UPDATE OF e" + begin_send_tail);
   cx.prepare("email_mark_sending", mark_sending_sql);
-  cx.prepare("email_mark_sent", mark_sent_sql);
-  cx.prepare("email_finish_sent", finish_sent_sql);
   std::string many_load = load_sql;
   const std::string one = "WHERE e.id = $1::uuid";
   many_load.replace(many_load.find(one), one.size(), "WHERE e.id IN (SELECT id FROM want)\n ORDER BY e.id");
   cx.prepare("email_begin_send_many",
              std::string(begin_send_many_head) + many_load + " FOR UPDATE OF e" + begin_send_many_tail);
-  cx.prepare("email_finish_sent_many", finish_sent_many_sql);
+  cx.prepare("email_record_sent_many", record_sent_many_sql);
 }
-
-namespace {
 
 EmailRow parse_email(const pqxx::row& row) {
   EmailRow e;
@@ -305,46 +244,50 @@ EmailRow parse_email(const pqxx::row& row) {
   return e;
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void exec_notify(pqxx::transaction_base& tx, const nlohmann::json& payload) {
+  tx.exec_params("SELECT pg_notify('briefos_events', $1)", payload.dump());
+}
+
 }  // namespace
 
-std::optional<EmailRow> load_email(pqxx::transaction_base& tx, const std::string& id, bool lock) {
-  if (!is_uuid(id)) return std::nullopt;
-  prepare(tx.conn());
-  const pqxx::result res = tx.exec_prepared(lock ? "email_load_lock" : "email_load", id);
-  if (res.empty()) return std::nullopt;
-  return parse_email(res[0]);
+delivery::Facts EmailRow::facts() const {
+  delivery::Facts f;
+  f.status = delivery::email_status(status);
+  f.user_exists = user_exists;
+  f.brief_exists = brief_id.has_value();
+  f.email_daily_brief = email_daily_brief;
+  f.is_active = is_active;
+  f.suppressed = suppressed;
+  f.recipient_count = recipient_count;
+  return f;
 }
 
-std::optional<EmailRow> begin_send(pqxx::transaction_base& tx,
-                                   const std::string& id,
-                                   const std::optional<std::string>& message_id_domain,
-                                   const std::optional<std::string>& subject_variant) {
-  if (!is_uuid(id)) return std::nullopt;
-  prepare(tx.conn());
-  const pqxx::result res = tx.exec_prepared("email_begin_send", id, message_id_domain, subject_variant);
-  if (res.empty()) return std::nullopt;
-  EmailRow e = parse_email(res[0]);
-  if (const auto marked = opt<std::string>(res[0]["marked_message_id"])) {
-    e.marked_sending = true;
-    e.message_id = marked;
-    e.subject_variant = subject_variant;
-  }
-  return e;
-}
+// --- The fast path ---
 
-std::vector<EmailRow> begin_send_many(pqxx::transaction_base& tx,
-                                     const std::vector<std::pair<std::string, std::optional<std::string>>>& emails,
-                                     const std::optional<std::string>& message_id_domain) {
+std::vector<EmailRow> begin_send_many(Session& session,
+                                      const std::vector<SendRequest>& emails,
+                                      const std::optional<std::string>& message_id_domain) {
   nlohmann::json want = nlohmann::json::array();
-  for (const auto& [id, variant] : emails) {
-    if (!is_uuid(id)) continue;
-    want.push_back({{"id", id}, {"variant", variant ? nlohmann::json(*variant) : nlohmann::json(nullptr)}});
+  // By the id as PostgreSQL returns it (lower case).
+  std::map<std::string, std::optional<std::string>> variants;
+  for (const auto& e : emails) {
+    if (!util::is_uuid(e.email_id)) continue;
+    want.push_back({{"id", e.email_id},
+                    {"variant", e.subject_variant ? nlohmann::json(*e.subject_variant) : nlohmann::json(nullptr)}});
+    variants[lower(e.email_id)] = e.subject_variant;
   }
   std::vector<EmailRow> out;
   if (want.empty()) return out;
-  prepare(tx.conn());
-  const pqxx::result res = tx.exec_prepared("email_begin_send_many", want.dump(), message_id_domain);
-  std::map<std::string, std::optional<std::string>> variants(emails.begin(), emails.end());
+  std::vector<std::string_view> statuses(delivery::sendable_statuses.begin(), delivery::sendable_statuses.end());
+  Transaction tx{session, Transaction::Kind::autocommit};
+  pqxx::transaction_base& t = detail::tx(tx);
+  prepare(t.conn());
+  const pqxx::result res = t.exec_prepared("email_begin_send_many", want.dump(), message_id_domain,
+                                           array_literal(statuses), delivery::recipients_per_email);
   for (const auto& row : res) {
     EmailRow e = parse_email(row);
     if (const auto marked = opt<std::string>(row["marked_message_id"])) {
@@ -354,14 +297,24 @@ std::vector<EmailRow> begin_send_many(pqxx::transaction_base& tx,
     }
     out.push_back(std::move(e));
   }
+  tx.commit();
   return out;
 }
 
-std::vector<long long> finish_sent_many(pqxx::transaction_base& tx,
+std::optional<EmailRow> begin_send(Session& session,
+                                   const SendRequest& email,
+                                   const std::optional<std::string>& message_id_domain) {
+  auto rows = begin_send_many(session, {email}, message_id_domain);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::vector<long long> record_sent_many(Session& session,
                                         const std::vector<SentRecord>& sent,
                                         const std::string& worker_id) {
   if (sent.empty()) return {};
   nlohmann::json x = nlohmann::json::array();
+  bool notify = false;
   for (const auto& s : sent) {
     x.push_back({{"email_id", s.email_id},
                  {"message_id", s.message_id},
@@ -369,97 +322,121 @@ std::vector<long long> finish_sent_many(pqxx::transaction_base& tx,
                  {"job_id", s.job_id},
                  {"attempts", s.attempts},
                  {"result", s.result}});
+    notify = notify || !s.notify.is_null();
   }
-  prepare(tx.conn());
-  const pqxx::result res = tx.exec_prepared("email_finish_sent_many",
-      x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), worker_id);
+  // The NOTIFYs must commit with the record: then it takes a transaction;
+  // else the one statement is its own.
+  Transaction tx{session, notify ? Transaction::Kind::write : Transaction::Kind::autocommit};
+  pqxx::transaction_base& t = detail::tx(tx);
+  prepare(t.conn());
+  const pqxx::result res = t.exec_prepared("email_record_sent_many", json_text(x), worker_id);
   std::vector<long long> held;
   for (const auto& row : res) held.push_back(row[0].as<long long>());
+  for (const auto& s : sent) {
+    if (!s.notify.is_null()) exec_notify(t, s.notify);
+  }
+  tx.commit();
   return held;
 }
 
-void revert_sending(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
-  if (ids.empty()) return;
-  tx.exec_params0(revert_sending_sql, uuid_array(ids, ""));
+bool record_sent(Session& session, const SentRecord& sent, const std::string& worker_id) {
+  return !record_sent_many(session, {sent}, worker_id).empty();
 }
 
-void mark_sending(pqxx::transaction_base& tx,
+void revert_sending(Session& session, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  Transaction tx{session, Transaction::Kind::autocommit};
+  detail::tx(tx).exec_params0(revert_sending_sql, array_literal(std::vector<std::string_view>(ids.begin(), ids.end())));
+  tx.commit();
+}
+
+// --- Failures ---
+
+void record_failed(Session& session,
+                   const std::string& id,
+                   const std::string& error,
+                   Bounce bounce,
+                   const nlohmann::json& event_data,
+                   const nlohmann::json& notify) {
+  in_transaction(session, [&](Transaction& tx) { mark_failed(tx, id, error, bounce, event_data, notify); });
+}
+
+void record_retry(Session& session, const std::string& id, const std::string& error) {
+  in_transaction(session, [&](Transaction& tx) { detail::tx(tx).exec_params0(mark_retry_sql, id, error); });
+}
+
+// --- Parts of a unit of work ---
+
+std::optional<EmailRow> load_email(Transaction& tx, const std::string& id, Lock lock) {
+  if (!util::is_uuid(id)) return std::nullopt;
+  pqxx::transaction_base& t = detail::tx(tx);
+  prepare(t.conn());
+  const pqxx::result res = t.exec_prepared(lock == Lock::yes ? "email_load_lock" : "email_load", id);
+  if (res.empty()) return std::nullopt;
+  return parse_email(res[0]);
+}
+
+void mark_sending(Transaction& tx,
                   const std::string& id,
                   const std::string& message_id,
                   const std::optional<std::string>& subject_variant) {
-  prepare(tx.conn());
-  tx.exec_prepared0("email_mark_sending", id, message_id, subject_variant);
+  pqxx::transaction_base& t = detail::tx(tx);
+  prepare(t.conn());
+  t.exec_prepared0("email_mark_sending", id, message_id, subject_variant);
 }
 
-void mark_sent(pqxx::transaction_base& tx,
-               const std::string& id,
-               const std::string& message_id,
-               const nlohmann::json& event_data) {
-  prepare(tx.conn());
-  tx.exec_prepared0("email_mark_sent", id, message_id, event_data.dump());
+void mark_cancelled(Transaction& tx, const std::string& id, const std::string& reason) {
+  detail::tx(tx).exec_params0(mark_cancelled_sql, id, reason);
 }
 
-bool finish_sent(pqxx::transaction_base& tx,
-                 const std::string& id,
-                 const std::string& message_id,
-                 const nlohmann::json& event_data,
-                 long long job_id,
-                 const std::string& worker_id,
-                 int attempts,
-                 const nlohmann::json& result) {
-  prepare(tx.conn());
-  const pqxx::row row = tx.exec_prepared1("email_finish_sent", id, message_id, event_data.dump(), job_id,
-                                          worker_id, attempts, result.dump());
-  return row["held"].as<long long>() == 1;
-}
-
-void mark_retry(pqxx::transaction_base& tx, const std::string& id, const std::string& error) {
-  tx.exec_params0(mark_retry_sql, id, error);
-}
-
-void mark_failed(pqxx::transaction_base& tx,
+void mark_failed(Transaction& tx,
                  const std::string& id,
                  const std::string& error,
-                 bool bounced,
-                 const nlohmann::json& event_data) {
-  tx.exec_params0(mark_failed_sql, id, error, bounced, event_data.dump());
+                 Bounce bounce,
+                 const nlohmann::json& event_data,
+                 const nlohmann::json& notify) {
+  pqxx::transaction_base& t = detail::tx(tx);
+  t.exec_params0(mark_failed_sql, id, error, bounce == Bounce::yes, event_data.dump());
+  if (!notify.is_null()) exec_notify(t, notify);
 }
 
-void mark_cancelled(pqxx::transaction_base& tx, const std::string& id, const std::string& reason) {
-  tx.exec_params0(mark_cancelled_sql, id, reason);
+bool complete_job(Transaction& tx, const queue::Job& job, const nlohmann::json& result) {
+  return queue::detail::complete(detail::tx(tx), job, result);
 }
 
-void notify_event(pqxx::transaction_base& tx, const nlohmann::json& payload) {
-  tx.exec_params("SELECT pg_notify('briefos_events', $1)", payload.dump());
-}
+void notify_event(Transaction& tx, const nlohmann::json& payload) { exec_notify(detail::tx(tx), payload); }
 
-std::vector<PendingJob> pending_jobs_for(pqxx::transaction_base& tx,
-                                         const std::vector<std::string>& email_ids) {
-  std::vector<std::string> valid;
+// --- Look-ups ---
+
+std::vector<PendingJob> pending_jobs_for(Transaction& tx, const std::vector<std::string>& email_ids) {
+  std::map<std::string, std::string> id_of_key;
+  std::vector<std::string_view> keys;
   for (const auto& id : email_ids) {
-    if (is_uuid(id)) valid.push_back(id);
+    if (!util::is_uuid(id)) continue;
+    const auto [it, added] = id_of_key.emplace(jobs::email_key(id), id);
+    if (added) keys.push_back(it->first);
   }
   std::vector<PendingJob> out;
-  if (valid.empty()) return out;
-  // The dedup key "email-<id>" is covered by the partial unique index over
-  // active jobs, so this is an index look-up per id, not a scan of metadata.
-  const pqxx::result res = tx.exec_params(
-      "SELECT id, substr(dedup_key, 7) AS email_id FROM queue_jobs "
+  if (keys.empty()) return out;
+  // The dedup key is covered by the partial unique index over active jobs,
+  // so this is an index look-up per id, not a scan of metadata.
+  const pqxx::result res = detail::tx(tx).exec_params(
+      "SELECT id, dedup_key FROM queue_jobs "
       " WHERE dedup_key = ANY($1::text[]) AND status = 'pending' "
-      "   AND job_type = 'generate_brief_email'",
-      uuid_array(valid, "email-"));
+      "   AND job_type = $2",
+      array_literal(keys), jobs::email_type);
   for (const auto& row : res) {
-    out.push_back({row["id"].as<long long>(), row["email_id"].as<std::string>()});
+    out.push_back({row["id"].as<long long>(), id_of_key[row["dedup_key"].as<std::string>()]});
   }
   return out;
 }
 
-std::vector<PendingJob> due_jobs(pqxx::transaction_base& tx, int limit) {
-  const pqxx::result res = tx.exec_params(
+std::vector<PendingJob> due_jobs(Transaction& tx, int limit) {
+  const pqxx::result res = detail::tx(tx).exec_params(
       "SELECT id, COALESCE(metadata->>'emailId', '') AS email_id FROM queue_jobs "
-      " WHERE job_type = 'generate_brief_email' AND status = 'pending' AND scheduled_for <= now() "
+      " WHERE job_type = $2 AND status = 'pending' AND scheduled_for <= now() "
       " ORDER BY priority, scheduled_for, id LIMIT $1",
-      limit);
+      limit, jobs::email_type);
   std::vector<PendingJob> out;
   for (const auto& row : res) {
     out.push_back({row["id"].as<long long>(), row["email_id"].as<std::string>()});
@@ -467,9 +444,9 @@ std::vector<PendingJob> due_jobs(pqxx::transaction_base& tx, int limit) {
   return out;
 }
 
-std::optional<BriefRow> load_brief(pqxx::transaction_base& tx, const std::string& brief_id) {
-  if (!is_uuid(brief_id)) return std::nullopt;
-  const pqxx::result res = tx.exec_params(R"SQL(
+std::optional<BriefRow> load_brief(Transaction& tx, const std::string& brief_id) {
+  if (!util::is_uuid(brief_id)) return std::nullopt;
+  const pqxx::result res = detail::tx(tx).exec_params(R"SQL(
 SELECT b.id, b.user_id, b.brief_date::text AS brief_date,
        COALESCE(NULLIF(btrim(b.llm_analysis), ''), b.summary_content) AS markdown,
        b.metadata::text AS metadata, u.email, u.name,
@@ -479,7 +456,7 @@ SELECT b.id, b.user_id, b.brief_date::text AS brief_date,
   FROM daily_briefs b JOIN users u ON u.id = b.user_id
  WHERE b.id = $1::uuid
 )SQL",
-                                          brief_id);
+                                                      brief_id);
   if (res.empty()) return std::nullopt;
   const pqxx::row row = res[0];
   BriefRow b;

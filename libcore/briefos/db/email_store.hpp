@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// briefos-email's database side: the email row with everything that
+// decides its delivery, the statements that move it pending -> sending ->
+// sent | failed | cancelled (its recipients in step), and the look-ups of
+// --jobs, --dry-run and --preview. Functions on a db::Session open and
+// commit their own transactions (or run one autocommit statement);
+// functions on a db::Transaction are parts of a unit of work the caller
+// composes (briefos-email decides under the email's row lock between them).
+
+#include "briefos/db/queue.hpp"
+#include "briefos/db/session.hpp"
+#include "briefos/delivery.hpp"
+
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace briefos::db::email_store {
-
-// Register the prepared statements of this module on `cx` (cheap to call
-// again: libpqxx ignores an identical redefinition).
-void prepare(pqxx::connection_base& cx);
 
 // One email with everything deciding whether and how it is sent.
 struct EmailRow {
@@ -48,106 +55,123 @@ struct EmailRow {
   // Set by begin_send(): the row is now 'sending' (`status` still holds
   // the status it had before), with `message_id` as stored.
   bool marked_sending = false;
+
+  // What delivery::decide() needs of this row.
+  delivery::Facts facts() const;
 };
 
-// Read email `id` (a uuid) with its recipient, user preferences, brief and
-// suppression; with `lock`, lock the email row (FOR UPDATE) so two workers
-// can never decide about the same email at once. nullopt if there is no
-// such email.
-std::optional<EmailRow> load_email(pqxx::transaction_base& tx, const std::string& id, bool lock);
+// --- The fast path: one autocommit statement per group of messages ---
 
-// The fast path of a send, in one statement meant for an autocommit
-// (nontransaction) `tx`: lock and read email `id` like load_email(), and if
-// it can be sent now, mark it and its recipient 'sending' with its
-// Message-ID (kept when already stored, else briefos.<id>@<domain> with
-// `message_id_domain`, or the From address's domain when that is nullopt)
-// and `subject_variant`; then `marked_sending` is true. Otherwise nothing
-// changes and the caller decides under a transaction. nullopt: no such
-// email.
-std::optional<EmailRow> begin_send(pqxx::transaction_base& tx,
-                                   const std::string& id,
-                                   const std::optional<std::string>& message_id_domain,
-                                   const std::optional<std::string>& subject_variant);
+// An email to mark 'sending', with the subject variant to store.
+struct SendRequest {
+  std::string email_id;
+  std::optional<std::string> subject_variant;
+};
 
-// begin_send() for many emails in one statement: `emails` holds each
-// email's id and subject variant. Returns a row per existing email (in no
-// particular order), `marked_sending` set on those now 'sending'; the others
-// are untouched, for the caller's transactional path. Invalid ids are
-// skipped.
-std::vector<EmailRow> begin_send_many(pqxx::transaction_base& tx,
-                                     const std::vector<std::pair<std::string, std::optional<std::string>>>& emails,
-                                     const std::optional<std::string>& message_id_domain);
+// In one autocommit statement: lock and read every email of `emails` (in id
+// order, so two groups never deadlock), and mark those that
+// delivery::decide() would send now, with their recipient, 'sending' with
+// their Message-ID (kept when already stored, else briefos.<id>@<domain>
+// with `message_id_domain`, or the From address's domain when that is
+// nullopt) and subject variant; their `marked_sending` is set. Returns a row
+// per existing email, in no particular order; the rows not marked are
+// untouched, for the caller's transactional path. Invalid ids are skipped.
+std::vector<EmailRow> begin_send_many(Session& session,
+                                      const std::vector<SendRequest>& emails,
+                                      const std::optional<std::string>& message_id_domain);
 
-// One accepted delivery to record with finish_sent_many().
+// begin_send_many() for one email; nullopt: no such email.
+std::optional<EmailRow> begin_send(Session& session,
+                                   const SendRequest& email,
+                                   const std::optional<std::string>& message_id_domain);
+
+// One accepted delivery to record.
 struct SentRecord {
   std::string email_id;
   std::string message_id;
-  nlohmann::json event_data;
+  nlohmann::json event_data;  // the 'sent' tracking event's data
   long long job_id = 0;
   int attempts = 0;
-  nlohmann::json result;
+  nlohmann::json result;  // the job's result
+  // NOTIFY briefos_events with this payload when recorded (null: none).
+  nlohmann::json notify = nullptr;
 };
 
-// finish_sent() for a group of deliveries in one statement (run it on an
-// autocommit `tx`): every email is recorded as sent; the jobs still held by
-// `worker_id` in their attempt are completed. Returns the ids of the jobs
-// completed (a job missing from it lost its lease).
-std::vector<long long> finish_sent_many(pqxx::transaction_base& tx,
+// Record a group of accepted deliveries in one statement: every email is
+// recorded 'sent' (sent_at, recipients sent, one 'sent' event per
+// recipient), even when its job was lost, so whoever holds the job now finds
+// 'sent'; the jobs still held by `worker_id` in their attempt are completed.
+// Autocommit, or one transaction with the NOTIFYs when a record has one.
+// Returns the ids of the jobs completed (a job missing from it lost its
+// lease).
+std::vector<long long> record_sent_many(Session& session,
                                         const std::vector<SentRecord>& sent,
                                         const std::string& worker_id);
 
+// record_sent_many() for one delivery: false if its job was lost.
+bool record_sent(Session& session, const SentRecord& sent, const std::string& worker_id);
+
 // Emails `ids` that begin_send_many() marked and that were then not handed
 // over: 'sending' -> 'pending' (email and recipients). Rows in any other
-// status are left alone.
-void revert_sending(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+// status are left alone. Autocommit.
+void revert_sending(Session& session, const std::vector<std::string>& ids);
+
+// --- Failures, each in its own transaction ---
+
+enum class Bounce { no, yes };
+
+// -> failed with `error`; recipients 'bounced' (and their addresses added to
+// email_suppressions as hard_bounce) with Bounce::yes, else 'failed'; one
+// 'failed' tracking event per recipient with `event_data`; NOTIFY
+// briefos_events with `notify` unless it is null.
+void record_failed(Session& session,
+                   const std::string& id,
+                   const std::string& error,
+                   Bounce bounce,
+                   const nlohmann::json& event_data,
+                   const nlohmann::json& notify);
+
+// -> pending again after a transient failure, the error noted on the email
+// and its recipients.
+void record_retry(Session& session, const std::string& id, const std::string& error);
+
+// --- Parts of a unit of work under the email's row lock ---
+
+enum class Lock { no, yes };
+
+// Read email `id` (a uuid) with its recipient, user preferences, brief and
+// suppression; with Lock::yes, lock the email row (FOR UPDATE) so two
+// workers can never decide about the same email at once. nullopt if there
+// is no such email.
+std::optional<EmailRow> load_email(Transaction& tx, const std::string& id, Lock lock);
 
 // pending -> sending, storing the Message-ID and subject variant first, so a
 // crash after the server accepted leaves a row that says "maybe sent".
-void mark_sending(pqxx::transaction_base& tx,
+void mark_sending(Transaction& tx,
                   const std::string& id,
                   const std::string& message_id,
                   const std::optional<std::string>& subject_variant);
 
-// -> sent: sent_at, recipients sent, one 'sent' tracking event per
-// recipient with `event_data`.
-void mark_sent(pqxx::transaction_base& tx,
-               const std::string& id,
-               const std::string& message_id,
-               const nlohmann::json& event_data);
-
-// mark_sent() and the completion of job `job_id` (held by `worker_id` in
-// attempt `attempts`, as queue::complete() checks) with `result`, in one
-// statement: run it on an autocommit (nontransaction) `tx` and the delivery
-// is recorded in one round trip. The email is recorded as sent either way;
-// returns false if the job was no longer held (lease lost).
-bool finish_sent(pqxx::transaction_base& tx,
-                 const std::string& id,
-                 const std::string& message_id,
-                 const nlohmann::json& event_data,
-                 long long job_id,
-                 const std::string& worker_id,
-                 int attempts,
-                 const nlohmann::json& result);
-
-// -> pending again after a transient failure, the error noted on the email
-// and its recipients.
-void mark_retry(pqxx::transaction_base& tx, const std::string& id, const std::string& error);
-
-// -> failed with `error`; recipients 'bounced' (and their addresses added to
-// email_suppressions as hard_bounce) when `bounced`, else 'failed'; one
-// 'failed' tracking event per recipient.
-void mark_failed(pqxx::transaction_base& tx,
-                 const std::string& id,
-                 const std::string& error,
-                 bool bounced,
-                 const nlohmann::json& event_data);
-
 // -> cancelled with `reason` on the email and its recipients, and a
 // 'cancelled' tracking event.
-void mark_cancelled(pqxx::transaction_base& tx, const std::string& id, const std::string& reason);
+void mark_cancelled(Transaction& tx, const std::string& id, const std::string& reason);
+
+// record_failed() inside the caller's transaction.
+void mark_failed(Transaction& tx,
+                 const std::string& id,
+                 const std::string& error,
+                 Bounce bounce,
+                 const nlohmann::json& event_data,
+                 const nlohmann::json& notify);
+
+// Complete `job` (fenced by worker and attempt, the queue's own statement)
+// in the caller's transaction; false if the job was no longer held.
+bool complete_job(Transaction& tx, const queue::Job& job, const nlohmann::json& result);
 
 // NOTIFY briefos_events with `payload` (delivered when `tx` commits).
-void notify_event(pqxx::transaction_base& tx, const nlohmann::json& payload);
+void notify_event(Transaction& tx, const nlohmann::json& payload);
+
+// --- Look-ups for --jobs, --dry-run and --preview ---
 
 // A pending generate_brief_email job and the email it sends.
 struct PendingJob {
@@ -155,15 +179,14 @@ struct PendingJob {
   std::string email_id;
 };
 
-// The pending jobs of `email_ids` (found by their dedup key
-// "email-<id>"), in no particular order; ids with no pending job are
+// The pending jobs of `email_ids` (found by their dedup key,
+// jobs::email_key()), in no particular order; ids with no pending job are
 // simply absent.
-std::vector<PendingJob> pending_jobs_for(pqxx::transaction_base& tx,
-                                         const std::vector<std::string>& email_ids);
+std::vector<PendingJob> pending_jobs_for(Transaction& tx, const std::vector<std::string>& email_ids);
 
 // Up to `limit` due pending email jobs in claim order (for --dry-run, which
 // claims nothing).
-std::vector<PendingJob> due_jobs(pqxx::transaction_base& tx, int limit);
+std::vector<PendingJob> due_jobs(Transaction& tx, int limit);
 
 // A brief for --preview: the brief and its user, and the newest daily-brief
 // email made for it, if any.
@@ -177,9 +200,6 @@ struct BriefRow {
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<std::string> email_id;
 };
-std::optional<BriefRow> load_brief(pqxx::transaction_base& tx, const std::string& brief_id);
-
-// True if `s` is a canonical textual uuid.
-bool is_uuid(const std::string& s);
+std::optional<BriefRow> load_brief(Transaction& tx, const std::string& brief_id);
 
 }  // namespace briefos::db::email_store

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "briefos/error.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -33,10 +35,10 @@ enum class FailureKind {
 // A failed hand-over. `what()` is a complete message
 // ("could not send email to "x@y": 451 ..."), `reply_code` the SMTP or
 // HTTP status when there was one (0 otherwise).
-class SendError : public std::runtime_error {
+class SendError : public Error {
 public:
   SendError(const std::string& message, FailureKind kind, long reply_code = 0)
-      : std::runtime_error(message), m_kind(kind), m_reply_code(reply_code) {}
+      : Error(message), m_kind(kind), m_reply_code(reply_code) {}
   FailureKind kind() const noexcept { return m_kind; }
   long reply_code() const noexcept { return m_reply_code; }
 

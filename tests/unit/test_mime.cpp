@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // MIME composition: structure, encodings, folding, header injection.
+#include <briefos/error.hpp>
 #include <briefos/mime.hpp>
 
 #include <doctest/doctest.h>
@@ -294,6 +295,16 @@ TEST_CASE("mime::build without an https unsubscribe URL has no one-click header"
   const std::string headers = header_block(build(m));
   CHECK(headers.find("List-Unsubscribe: <mailto:unsubscribe+tok123@example.com>\r\n") != std::string::npos);
   CHECK(headers.find("List-Unsubscribe-Post") == std::string::npos);
+}
+
+TEST_CASE("mime::MimeError is bad data") {
+  try {
+    message_id_for("abc", "exa mple.com");
+    FAIL("expected a MimeError");
+  } catch (const briefos::DataError& e) {
+    CHECK(std::string(e.what()) == "invalid Message-ID domain \"exa mple.com\"");
+    CHECK(e.exit_status() == briefos::exit_usage);
+  }
 }
 
 TEST_CASE("mime::rfc5322_date formats UTC") {

@@ -132,4 +132,13 @@ TEST_CASE("mail::smtp refused connection is transient") {
   }
 }
 
+TEST_CASE("mail::SendError is a briefos Error with its kind and reply code") {
+  const SendError e("could not send email to \"x@y\": 550 no", FailureKind::rejected, 550);
+  const briefos::Error& base = e;
+  CHECK(std::string(base.what()) == "could not send email to \"x@y\": 550 no");
+  CHECK(base.exit_status() == briefos::exit_failure);
+  CHECK(e.kind() == FailureKind::rejected);
+  CHECK(e.reply_code() == 550);
+}
+
 TEST_SUITE_END();

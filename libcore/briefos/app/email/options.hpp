@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// briefos-email's command line: the options it declares (with their
+// environment variables), their validation into composition Settings and a
+// transport configuration, and the --jobs input (email ids, or the --json
+// lines of briefos-generate). Every problem here is a usage error (exit 2).
+
+#include "briefos/app/email/compose.hpp"
+#include "briefos/cli.hpp"
+#include "briefos/mail/transport.hpp"
+#include "briefos/mime.hpp"
+#include "briefos/worker.hpp"
+
+#include <cstddef>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace briefos::app::email {
+
+// The most emails checked and marked 'sending', or recorded 'sent', in one
+// statement when batching (--flush-interval above 0).
+inline constexpr std::size_t flush_group = 32;
+
+struct Options {
+  worker::Options worker;
+  std::string jobs_from;
+  int connections = 0;
+  std::string rate;
+  std::string transport;
+  std::string password_file;
+  std::string ca_file;
+  int connect_timeout_s = 10;
+  int timeout_s = 600;
+  std::string from;
+  std::string reply_to;
+  std::string base_url = "https://localhost";
+  std::string tracking_url;
+  std::string unsubscribe_url;
+  std::string unsubscribe_mailto;
+  std::string message_id_domain;
+  std::string template_dir;
+  bool dry_run = false;
+  bool json = false;
+  bool html = false;
+  bool notify = false;
+  int flush_interval_ms = 50;
+  std::string preview;
+  std::string output;
+};
+
+// Declare briefos-email's options on `tool`, bound to `o`.
+void add_options(cli::Tool& tool, Options& o);
+
+// Parse "Name <addr>" or "addr" into a mailbox. Throws UsageError naming
+// `option` for anything else (and for CR/LF or quotes that would need
+// encoding in an address).
+mime::Mailbox parse_mailbox(const std::string& option, const std::string& text);
+
+// --rate: "N", "N/s", "N/min", "N/h" -> messages per second. Throws
+// UsageError.
+double parse_rate(const std::string& text);
+
+// The composition settings of `o` (addresses, URLs, templates). Throws
+// UsageError for a bad value.
+Settings make_settings(const Options& o);
+
+// The transport configuration of `o` with its secrets read, validated.
+// Throws UsageError.
+mail::TransportConfig make_transport_config(const Options& o);
+
+// Email ids from `in`: a uuid per line, or JSON lines with "email_id"
+// (briefos-generate --json); a null email_id means "no email" and is
+// skipped; other lines are reported and skipped.
+std::vector<std::string> read_email_ids(std::istream& in);
+
+// read_email_ids() of --jobs `from` ("-": stdin). Throws UsageError when
+// the file cannot be read.
+std::vector<std::string> load_requested(const std::string& from);
+
+}  // namespace briefos::app::email
