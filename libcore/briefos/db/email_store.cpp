@@ -111,11 +111,12 @@ SELECT cur.*, m.message_id AS marked_message_id FROM cur LEFT JOIN m ON m.id = c
 // as sent; the jobs still held are completed and returned. One statement is
 // atomic under autocommit, so a group costs one round trip; completing the
 // jobs with queue::detail::complete_each() instead would need BEGIN, a
-// second statement and COMMIT per group. The final UPDATE therefore inlines
-// the queue's completion (queue::detail::complete(): same SET list, same
-// fencing by locked_by and attempts) until the queue exports it as a
-// fragment; keep the two in step.
-constexpr const char* record_sent_many_sql = R"SQL(
+// second statement and COMMIT per group. The final UPDATE is therefore the
+// queue's own completion (queue::detail::completion_set and
+// completion_fence: the same SET list, the same fencing by locked_by and
+// attempts), built into this statement.
+const std::string& record_sent_many_sql() {
+  static const std::string sql = std::string(R"SQL(
 WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS x(email_id uuid, message_id text, event jsonb, job_id bigint, attempts int, result jsonb)
@@ -130,13 +131,12 @@ WITH x AS (
   INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
   SELECT r.email_id, r.id, 'sent', x.event FROM r JOIN x ON x.email_id = r.email_id
 )
-UPDATE queue_jobs SET status = 'completed', result = x.result, completed_at = now(),
-       updated_at = now(), locked_by = NULL, locked_until = NULL
-  FROM x
- WHERE queue_jobs.id = x.job_id AND queue_jobs.status = 'processing'
-   AND queue_jobs.locked_by = $2 AND queue_jobs.attempts = x.attempts
-RETURNING queue_jobs.id
-)SQL";
+UPDATE queue_jobs SET )SQL") + queue::detail::completion_set("x.result")
+                                 + "\n  FROM x\n WHERE queue_jobs.id = x.job_id AND "
+                                 + queue::detail::completion_fence("queue_jobs", "$2", "x.attempts")
+                                 + "\nRETURNING queue_jobs.id\n";
+  return sql;
+}
 
 // Emails a batch marked 'sending' and then never handed over (shutdown, a
 // lost lease): back to pending, so the next run is not mistaken for a
@@ -210,7 +210,7 @@ void prepare(pqxx::connection_base& cx) {
   many_load.replace(many_load.find(one), one.size(), "WHERE e.id IN (SELECT id FROM want)\n ORDER BY e.id");
   cx.prepare("email_begin_send_many",
              std::string(begin_send_many_head) + many_load + " FOR UPDATE OF e" + begin_send_many_tail);
-  cx.prepare("email_record_sent_many", record_sent_many_sql);
+  cx.prepare("email_record_sent_many", record_sent_many_sql());
 }
 
 EmailRow parse_email(const pqxx::row& row) {

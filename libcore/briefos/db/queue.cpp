@@ -288,12 +288,24 @@ std::vector<Job> claim_ids(db::Session& session,
   return jobs;
 }
 
+
+std::string detail::completion_set(std::string_view result_expr) {
+  return "status = 'completed', result = " + std::string(result_expr)
+         + ", completed_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL";
+}
+
+std::string detail::completion_fence(std::string_view table, std::string_view worker_expr,
+                                     std::string_view attempts_expr) {
+  const std::string t(table);
+  return t + ".status = 'processing' AND " + t + ".locked_by = " + std::string(worker_expr) + " AND " + t
+         + ".attempts = " + std::string(attempts_expr);
+}
+
 bool detail::complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result) {
   // Prepared: it runs once per job, and its plan never changes.
-  tx.conn().prepare("briefos_complete",
-      "UPDATE queue_jobs SET status = 'completed', result = $4::jsonb, completed_at = now(),"
-      " updated_at = now(), locked_by = NULL, locked_until = NULL"
-      " WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3");
+  static const std::string sql = "UPDATE queue_jobs SET " + completion_set("$4::jsonb") + " WHERE id = $1 AND "
+                                  + completion_fence("queue_jobs", "$2", "$3");
+  tx.conn().prepare("briefos_complete", sql);
   const pqxx::result r = tx.exec_prepared("briefos_complete", job.id, job.worker_id, job.attempts,
       result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return r.affected_rows() == 1;
@@ -331,13 +343,12 @@ std::vector<long long> detail::complete_each(pqxx::transaction_base& tx,
     attempts.emplace_back(std::to_string(job->attempts));
     docs.emplace_back(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  tx.conn().prepare("briefos_complete_each",
-                    "UPDATE queue_jobs q SET status = 'completed', result = r.result, completed_at = now(),"
-                    " updated_at = now(), locked_by = NULL, locked_until = NULL"
-                    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::jsonb[])"
-                    "  AS r(id, locked_by, attempts, result)"
-                    " WHERE q.id = r.id AND q.status = 'processing' AND q.locked_by = r.locked_by"
-                    "   AND q.attempts = r.attempts RETURNING q.id");
+  static const std::string sql = "UPDATE queue_jobs q SET " + completion_set("r.result")
+                                  + " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::jsonb[])"
+                                    "  AS r(id, locked_by, attempts, result)"
+                                    " WHERE q.id = r.id AND "
+                                  + completion_fence("q", "r.locked_by", "r.attempts") + " RETURNING q.id";
+  tx.conn().prepare("briefos_complete_each", sql);
   const pqxx::result r = tx.exec_prepared("briefos_complete_each", db::array_literal(ids),
                                           db::array_literal(workers), db::array_literal(attempts),
                                           db::array_literal(docs));

@@ -10,7 +10,21 @@
 
 #include <pqxx/pqxx>
 
+#include <string>
+#include <string_view>
+
 namespace briefos::queue::detail {
+
+// The queue's completion of a job its worker still holds, as SQL text for
+// statements that complete jobs together with other writes (the email
+// store's one-statement group record): the SET list, with the job's result
+// taken from `result_expr`, and the fence, which matches only a job of
+// `table` still 'processing' under `worker_expr` at attempt
+// `attempts_expr`. The queue's own complete statements are built from the
+// same two functions, so the rule lives here once.
+std::string completion_set(std::string_view result_expr);
+std::string completion_fence(std::string_view table, std::string_view worker_expr,
+                             std::string_view attempts_expr);
 
 std::vector<Enqueued> enqueue(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);
 
