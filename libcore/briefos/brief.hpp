@@ -76,7 +76,7 @@ struct DayBounds {
 };
 
 // A brief date: "YYYY-MM-DD" checked for a real calendar day.
-// Throws UsageError otherwise.
+// Throws DataError otherwise.
 void validate_date(const std::string& date);
 
 // True if `zone` is a zone of the system tz database.
@@ -84,7 +84,7 @@ bool is_valid_zone(const std::string& zone);
 
 // The bounds of `date` (YYYY-MM-DD) in IANA `zone`. A local midnight that
 // does not exist (a DST gap at 00:00) starts the day at the first instant
-// after the gap. Throws UsageError for a bad date or unknown zone.
+// after the gap. Throws DataError for a bad date or unknown zone.
 DayBounds day_bounds(const std::string& date, const std::string& zone);
 
 // `date` plus `days` days, as YYYY-MM-DD.
