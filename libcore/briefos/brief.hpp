@@ -4,7 +4,7 @@
 // The daily brief as pure logic: plain structs for what the database holds,
 // the day bounds of a brief date in the user's zone, the task categories of
 // each project, and the project and main brief Markdown. No database, no
-// network: briefos/db/brief_store and briefos/generate_command feed it.
+// network: briefos/db/brief_source loads it and briefos/app/generate feeds it.
 
 #include <chrono>
 #include <cstddef>
