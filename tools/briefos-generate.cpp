@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // briefos-generate: claim brief jobs, build each user's daily brief, store it, queue its email.
+#include <briefos/app/generate/generate.hpp>
 #include <briefos/cli.hpp>
-#include <briefos/generate_command.hpp>
 
 int main(int argc, char** argv) {
   briefos::cli::Tool tool{"briefos-generate",
                           "Build, store and hand on each user's daily brief."};
-  const auto body = briefos::generate_command::setup(tool);
+  const auto body = briefos::generate::setup(tool);
   return tool.run(argc, argv, body);
 }

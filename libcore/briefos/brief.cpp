@@ -66,7 +66,7 @@ std::optional<date::year_month_day> parse_date(const std::string& text) {
 
 date::year_month_day require_date(const std::string& text) {
   auto ymd = parse_date(text);
-  if (!ymd) throw UsageError("invalid date \"" + text + "\": expected YYYY-MM-DD");
+  if (!ymd) throw DataError("invalid date \"" + text + "\": expected YYYY-MM-DD");
   return *ymd;
 }
 
@@ -81,7 +81,7 @@ const date::time_zone* require_zone(const std::string& zone) {
   try {
     return date::locate_zone(zone);
   } catch (const std::exception&) {
-    throw UsageError("unknown time zone \"" + zone + "\"");
+    throw DataError("unknown time zone \"" + zone + "\"");
   }
 }
 

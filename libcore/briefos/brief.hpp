@@ -4,7 +4,7 @@
 // The daily brief as pure logic: plain structs for what the database holds,
 // the day bounds of a brief date in the user's zone, the task categories of
 // each project, and the project and main brief Markdown. No database, no
-// network: briefos/db/brief_store and briefos/generate_command feed it.
+// network: briefos/db/brief_source loads it and briefos/app/generate feeds it.
 
 #include <chrono>
 #include <cstddef>
@@ -76,7 +76,7 @@ struct DayBounds {
 };
 
 // A brief date: "YYYY-MM-DD" checked for a real calendar day.
-// Throws UsageError otherwise.
+// Throws DataError otherwise.
 void validate_date(const std::string& date);
 
 // True if `zone` is a zone of the system tz database.
@@ -84,7 +84,7 @@ bool is_valid_zone(const std::string& zone);
 
 // The bounds of `date` (YYYY-MM-DD) in IANA `zone`. A local midnight that
 // does not exist (a DST gap at 00:00) starts the day at the first instant
-// after the gap. Throws UsageError for a bad date or unknown zone.
+// after the gap. Throws DataError for a bad date or unknown zone.
 DayBounds day_bounds(const std::string& date, const std::string& zone);
 
 // `date` plus `days` days, as YYYY-MM-DD.

@@ -7,6 +7,7 @@
 // response. The HTTP side lives in briefos/http/llm_client.
 
 #include "briefos/brief.hpp"
+#include "briefos/error.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,9 +39,11 @@ struct Response {
 
 // The response body was not a usable chat completion: not JSON, cut off,
 // an error object, no choices, or empty content. what() says which.
-class ResponseError : public std::runtime_error {
+// A bad answer for this request, not a broken program: the client tries
+// the next model.
+class ResponseError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // Parse a chat-completions response body. A whole reply wrapped in one

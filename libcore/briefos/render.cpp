@@ -211,7 +211,7 @@ void md_output(const MD_CHAR* text, MD_SIZE size, void* userdata) {
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) {
-    throw UsageError("could not read template \"" + p.string() + "\"");
+    throw DataError("could not read template \"" + p.string() + "\"");
   }
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -224,7 +224,7 @@ using Data = kainjow::mustache::data;
 Mustache compile(const std::string& text, const std::string& what, bool html) {
   Mustache m{text};
   if (!m.is_valid()) {
-    throw UsageError("template " + what + " does not parse: " + m.error_message());
+    throw DataError("template " + what + " does not parse: " + m.error_message());
   }
   if (!html) {
     m.set_custom_escape([](const std::string& s) { return s; });
@@ -455,19 +455,19 @@ std::vector<SubjectVariant> parse_variants(std::string_view text, const std::str
     const std::size_t colon = line.find(':');
     const std::string where = origin + ":" + std::to_string(lineno);
     if (colon == std::string::npos || colon == 0) {
-      throw UsageError(where + ": expected \"name: subject template\"");
+      throw DataError(where + ": expected \"name: subject template\"");
     }
     const std::string name = line.substr(0, colon);
     for (const char ch : name) {
       const auto c = static_cast<unsigned char>(ch);
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                       || c == '_' || c == '-';
-      if (!ok) throw UsageError(where + ": invalid variant name \"" + name + "\"");
+      if (!ok) throw DataError(where + ": invalid variant name \"" + name + "\"");
     }
     std::string tmpl = line.substr(colon + 1);
     while (!tmpl.empty() && is_space(tmpl.front())) tmpl.erase(0, 1);
-    if (tmpl.empty()) throw UsageError(where + ": empty subject template");
-    if (!names.insert(name).second) throw UsageError(where + ": duplicate variant \"" + name + "\"");
+    if (tmpl.empty()) throw DataError(where + ": empty subject template");
+    if (!names.insert(name).second) throw DataError(where + ": duplicate variant \"" + name + "\"");
     out.push_back({name, tmpl});
   }
   return out;

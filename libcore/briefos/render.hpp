@@ -65,12 +65,13 @@ TemplateSet builtin_templates();
 // Load the set from `dir`: each file present replaces the built-in one, so an
 // override can change only the HTML. An empty `dir` means the installed
 // templates (share/briefos/templates) when they exist, else the built-in
-// ones. Throws briefos::UsageError naming the file for a missing directory
-// or a template that does not parse.
+// ones. Throws briefos::UsageError for a missing directory (the option's
+// value) and briefos::DataError naming the file for a template that cannot
+// be read or does not parse.
 TemplateSet load_templates(const std::string& dir);
 
 // Parse "name: template" lines ('#' comments and blank lines skipped).
-// Throws briefos::UsageError for a malformed line or a duplicate name.
+// Throws briefos::DataError for a malformed line or a duplicate name.
 std::vector<SubjectVariant> parse_variants(std::string_view text, const std::string& origin);
 
 // Index of the variant email `email_id` gets out of `count`: a stable hash

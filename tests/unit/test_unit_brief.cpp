@@ -213,9 +213,9 @@ TEST_CASE("brief::day_bounds across DST changes") {
 }
 
 TEST_CASE("brief::day_bounds rejects bad input") {
-  CHECK_THROWS_AS(day_bounds("2025-02-30", "UTC"), briefos::UsageError);
-  CHECK_THROWS_AS(day_bounds("20251001", "UTC"), briefos::UsageError);
-  CHECK_THROWS_AS(day_bounds("2025-10-01", "Mars/Olympus"), briefos::UsageError);
+  CHECK_THROWS_AS(day_bounds("2025-02-30", "UTC"), briefos::DataError);
+  CHECK_THROWS_AS(day_bounds("20251001", "UTC"), briefos::DataError);
+  CHECK_THROWS_AS(day_bounds("2025-10-01", "Mars/Olympus"), briefos::DataError);
   CHECK_FALSE(is_valid_zone("Mars/Olympus"));
   CHECK(is_valid_zone("America/New_York"));
 }

@@ -235,7 +235,7 @@ TEST_CASE("render::Renderer refuses a template with two pixels") {
 TEST_CASE("render::load_templates reports a broken template and a missing directory") {
   TempDir dir;
   dir.write("subject.mustache", "{{#open}}never closed");
-  CHECK_THROWS_AS(load_templates(dir.path.string()), briefos::UsageError);
+  CHECK_THROWS_AS(load_templates(dir.path.string()), briefos::DataError);
   CHECK_THROWS_AS(load_templates((dir.path / "nope").string()), briefos::UsageError);
 }
 
@@ -265,8 +265,8 @@ TEST_CASE("render::subject variants are chosen from the email id") {
   }
   CHECK(plain > 5);
   CHECK(emoji > 5);
-  CHECK_THROWS_AS(parse_variants("no colon here\n", "x"), briefos::UsageError);
-  CHECK_THROWS_AS(parse_variants("a: x\na: y\n", "x"), briefos::UsageError);
+  CHECK_THROWS_AS(parse_variants("no colon here\n", "x"), briefos::DataError);
+  CHECK_THROWS_AS(parse_variants("a: x\na: y\n", "x"), briefos::DataError);
 }
 
 TEST_CASE("render::builtin templates match the templates directory") {
