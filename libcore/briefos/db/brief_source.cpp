@@ -12,7 +12,7 @@
 #include "briefos/db/brief_source.hpp"
 
 #include "briefos/db/detail/pqxx_access.hpp"
-#include "briefos/db/sql.hpp"
+#include "briefos/db/detail/sql.hpp"
 #include "briefos/error.hpp"
 #include "briefos/util/text.hpp"
 

@@ -5,6 +5,7 @@
 // we still pass everything through redact(), because a URL given by the user
 // may be echoed back by other layers.
 #include "briefos/db/connection.hpp"
+#include "briefos/db/detail/pqxx_access.hpp"
 
 #include "briefos/error.hpp"
 

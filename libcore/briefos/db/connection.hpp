@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <pqxx/pqxx>
+// Connection strings and connection failures, for every layer: redact a
+// password before a message quotes a URL, name the database in a message,
+// tell a lost connection from a failed statement. No libpqxx here (opening
+// a connection is db::Session::open, in session.hpp).
 
-#include <memory>
+#include <exception>
 #include <string>
 
 namespace briefos::db {
-
-// Open a connection to `url` (a postgres:// URL or a libpq conninfo string;
-// empty means libpq's PG* environment variables), tagged with
-// `application_name` so operators can see who is connected.
-// Throws DatabaseUnreachable (exit 3) with the password removed.
-std::unique_ptr<pqxx::connection> connect(const std::string& url,
-                                          const std::string& application_name);
 
 // `text` with any password in a URL (postgres://user:SECRET@host) or a
 // conninfo (password=SECRET) replaced by "***". Used on every message that

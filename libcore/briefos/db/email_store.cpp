@@ -19,7 +19,7 @@
 
 #include "briefos/db/detail/pqxx_access.hpp"
 #include "briefos/db/detail/queue_sql.hpp"
-#include "briefos/db/sql.hpp"
+#include "briefos/db/detail/sql.hpp"
 #include "briefos/jobs.hpp"
 #include "briefos/util/text.hpp"
 

@@ -20,7 +20,7 @@
 
 #include "briefos/db/detail/pqxx_access.hpp"
 #include "briefos/db/detail/schedule_sql.hpp"
-#include "briefos/db/sql.hpp"
+#include "briefos/db/detail/sql.hpp"
 #include "briefos/jobs.hpp"
 #include "briefos/util/text.hpp"
 

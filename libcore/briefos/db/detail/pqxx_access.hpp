@@ -10,6 +10,17 @@
 
 #include <memory>
 
+namespace briefos::db {
+
+// Open a libpqxx connection to `url` (a postgres:// URL or a libpq conninfo
+// string; empty means libpq's PG* environment variables), tagged with
+// `application_name` so operators can see who is connected. Throws
+// DatabaseUnreachable (exit 3) with the password removed. Outside db/,
+// db::Session::open is the way in.
+std::unique_ptr<pqxx::connection> connect(const std::string& url, const std::string& application_name);
+
+}  // namespace briefos::db
+
 namespace briefos::db::detail {
 
 struct Access {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+// For db/ only: libpqxx helpers shared by the stores (array parameters,
+// NULL-safe text, savepoints).
 #include <pqxx/pqxx>
 
 namespace briefos::db {

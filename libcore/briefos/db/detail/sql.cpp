@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "briefos/db/sql.hpp"
+#include "briefos/db/detail/sql.hpp"
 
 namespace briefos::db {
 
