@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // briefos-generate: claim brief jobs, build each user's daily brief, store it, queue its email.
-#include <briefos/app/generate/generate.hpp>
+#include <briefos/app/generate/command.hpp>
 #include <briefos/cli.hpp>
 
 int main(int argc, char** argv) {

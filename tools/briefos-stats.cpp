@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // briefos-stats: report what happened to briefs, emails and the job queue.
-#include <briefos/app/stats/run.hpp>
+#include <briefos/app/stats/command.hpp>
 #include <briefos/cli.hpp>
 
 int main(int argc, char** argv) {

@@ -29,6 +29,9 @@
 // that throws is recorded with its reason and left out, the brief goes on.
 #include "briefos/brief.hpp"
 
+#include "briefos/util/text.hpp"
+#include "briefos/util/time.hpp"
+
 #include "briefos/error.hpp"
 
 #include <date/date.h>
@@ -50,18 +53,11 @@ constexpr std::array<const char*, 12> month_abbr = {
 constexpr std::array<const char*, 7> weekday_abbr = {"Sun", "Mon", "Tue", "Wed",
                                                      "Thu", "Fri", "Sat"};
 
+// The date rule (YYYY-MM-DD, a real calendar day) is util::parse_date's.
 std::optional<date::year_month_day> parse_date(const std::string& text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (i == 4 || i == 7) continue;
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-  }
-  const int y = std::stoi(text.substr(0, 4));
-  const unsigned m = static_cast<unsigned>(std::stoi(text.substr(5, 2)));
-  const unsigned d = static_cast<unsigned>(std::stoi(text.substr(8, 2)));
-  const date::year_month_day ymd{date::year{y}, date::month{m}, date::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
+  const auto d = util::parse_date(text);
+  if (!d) return std::nullopt;
+  return date::year_month_day{date::sys_days{date::days{d->time_since_epoch().count()}}};
 }
 
 date::year_month_day require_date(const std::string& text) {
@@ -78,11 +74,8 @@ std::string iso(const date::year_month_day& ymd) {
 }
 
 const date::time_zone* require_zone(const std::string& zone) {
-  try {
-    return date::locate_zone(zone);
-  } catch (const std::exception&) {
-    throw DataError("unknown time zone \"" + zone + "\"");
-  }
+  if (const date::time_zone* tz = util::find_zone(zone)) return tz;
+  throw DataError("unknown time zone \"" + zone + "\"");
 }
 
 std::string month_day_year(const date::year_month_day& ymd) {
@@ -129,30 +122,14 @@ std::string note_line(const Note& n, const std::string& project_id, const std::s
   return s;
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string trim(const std::string& s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
+using util::is_space;
+using util::trim;
 
 }  // namespace
 
 void validate_date(const std::string& date) { (void)require_date(date); }
 
-bool is_valid_zone(const std::string& zone) {
-  try {
-    (void)date::locate_zone(zone);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
+bool is_valid_zone(const std::string& zone) { return util::zone_exists(zone); }
 
 DayBounds day_bounds(const std::string& date_text, const std::string& zone) {
   const auto ymd = require_date(date_text);

@@ -17,6 +17,8 @@
 // why the analysis is missing instead of storing garbage.
 #include "briefos/llm.hpp"
 
+#include "briefos/util/text.hpp"
+
 #include <algorithm>
 
 namespace briefos::llm {
@@ -25,12 +27,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string trim(const std::string& s) {
-  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\n' && c != '\r' && c != '\t'; };
-  auto b = std::find_if(s.begin(), s.end(), not_space);
-  auto e = std::find_if(s.rbegin(), s.rend(), not_space).base();
-  return b < e ? std::string(b, e) : std::string();
-}
+using util::trim;
 
 std::string iso_instant(brief::TimePoint t) {
   const auto secs = std::chrono::floor<std::chrono::seconds>(t);

@@ -81,4 +81,15 @@ TEST_CASE("fault::a due hook kills the process with SIGKILL") {
   CHECK(WTERMSIG(status) == SIGKILL);
 }
 
+TEST_CASE("fault_ids_from_env: the comma list of a data fault, trimmed; none when unset") {
+  ::unsetenv("BRIEFOS_TEST_FAULT_IDS");
+  CHECK(util::fault_ids_from_env("BRIEFOS_TEST_FAULT_IDS").empty());
+  ::setenv("BRIEFOS_TEST_FAULT_IDS", " p1, p2,,p1 ", 1);
+  const auto ids = util::fault_ids_from_env("BRIEFOS_TEST_FAULT_IDS");
+  CHECK(ids.size() == 2);
+  CHECK(ids.count("p1") == 1);
+  CHECK(ids.count("p2") == 1);
+  ::unsetenv("BRIEFOS_TEST_FAULT_IDS");
+}
+
 TEST_SUITE_END();

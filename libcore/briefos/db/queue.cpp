@@ -32,6 +32,7 @@
 
 #include "briefos/db/detail/sql.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -78,11 +79,7 @@ Job to_job(const pqxx::row& row) {
   return j;
 }
 
-bool is_uuid(const std::string& s) {
-  static const std::regex re(
-      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
+bool is_uuid(const std::string& s) { return util::is_uuid(s); }
 
 bool is_date(const std::string& s) {
   static const std::regex re(R"(^\d{4}-\d{2}-\d{2}$)");

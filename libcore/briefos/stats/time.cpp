@@ -6,6 +6,8 @@
 // the system tz database.
 #include "briefos/stats/time.hpp"
 
+#include "briefos/util/time.hpp"
+
 #include "briefos/error.hpp"
 
 #include <date/date.h>
@@ -21,11 +23,8 @@ namespace briefos::stats {
 namespace {
 
 const date::time_zone* zone_of(const std::string& zone) {
-  try {
-    return date::locate_zone(zone);
-  } catch (const std::exception&) {
-    throw DataError("unknown time zone \"" + zone + "\"");
-  }
+  if (const date::time_zone* tz = util::find_zone(zone)) return tz;
+  throw DataError("unknown time zone \"" + zone + "\"");
 }
 
 // `text` as a calendar date; !ok() when it is not one. Parsed by hand:
@@ -101,15 +100,7 @@ std::string default_zone() {
   }
 }
 
-bool is_valid_zone(const std::string& zone) {
-  if (zone.empty()) return false;
-  try {
-    date::locate_zone(zone);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
+bool is_valid_zone(const std::string& zone) { return util::zone_exists(zone); }
 
 bool is_date(const std::string& text) { return parse_date(text).ok(); }
 

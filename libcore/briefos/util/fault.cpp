@@ -3,6 +3,8 @@
 // the hit counter is atomic because every worker slot reaches the hooks.
 #include "briefos/util/fault.hpp"
 
+#include "briefos/util/text.hpp"
+
 #include "briefos/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -50,6 +52,14 @@ void crash(std::string_view name) {
   spdlog::default_logger()->flush();
   std::raise(SIGKILL);
   std::abort();
+}
+
+std::unordered_set<std::string> fault_ids_from_env(const char* variable) {
+  std::unordered_set<std::string> out;
+  const char* v = std::getenv(variable);
+  if (v == nullptr) return out;
+  for (std::string& id : split_commas(v)) out.insert(std::move(id));
+  return out;
 }
 
 }  // namespace briefos::util

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Fault injection for crash drills and tests, read from the environment.
+// Fault injection for crash drills and tests, read from the environment:
+// crash hooks and data faults.
 // BRIEFOS_FAULT=<hook> arms one named hook of the program; with
 // BRIEFOS_FAULT_COUNT=N it fires the Nth time the hook is reached (default
 // the first). A program names its hooks (briefos-email: after_claim,
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace briefos::util {
@@ -50,6 +52,11 @@ private:
   FaultPlan m_plan;
   std::atomic<long> m_hits{0};
 };
+
+// The ids in the comma list of environment variable `variable` (none when
+// it is unset): the data faults of a drill, such as BRIEFOS_FAULT_PROJECTS,
+// the projects briefos-generate makes fail while it builds their brief.
+std::unordered_set<std::string> fault_ids_from_env(const char* variable);
 
 // Log "BRIEFOS_FAULT=<name>: killing the process" and die by SIGKILL.
 [[noreturn]] void crash(std::string_view name);

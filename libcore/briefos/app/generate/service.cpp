@@ -20,7 +20,7 @@
 // no email, since it is empty): not three failures a day as in BuildOS.
 #include "briefos/app/generate/service.hpp"
 
-#include "briefos/app/generate/fault.hpp"
+#include "briefos/util/fault.hpp"
 #include "briefos/db/brief_source.hpp"
 #include "briefos/db/connection.hpp"
 #include "briefos/error.hpp"
@@ -70,7 +70,7 @@ struct Generator::Batch {
 };
 
 Generator::Generator(const Options& o)
-    : m_o(o), m_email{o.email_from, o.email_from_name, o.email_empty}, m_faults(fault_projects()), m_analysis(o) {
+    : m_o(o), m_email{o.email_from, o.email_from_name, o.email_empty}, m_faults(util::fault_ids_from_env("BRIEFOS_FAULT_PROJECTS")), m_analysis(o) {
   m_settings.overdue_limit = static_cast<std::size_t>(o.overdue_limit);
   m_settings.holidays = o.holidays;
 }

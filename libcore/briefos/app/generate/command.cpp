@@ -9,7 +9,7 @@
 // nothing. Otherwise the worker claims generate_daily_brief jobs and hands
 // each batch to the service; each finished job is reported on stdout, a
 // progress bar on a terminal, and a summary on stderr at the end.
-#include "briefos/app/generate/generate.hpp"
+#include "briefos/app/generate/command.hpp"
 
 #include "briefos/app/generate/options.hpp"
 #include "briefos/app/generate/output.hpp"

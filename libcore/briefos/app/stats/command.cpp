@@ -3,7 +3,7 @@
 // briefos-stats's entry point: options are checked before the database is
 // contacted (options.cpp), then one session reads and renders the report
 // (service.cpp) and the text is written out (output.cpp).
-#include "briefos/app/stats/run.hpp"
+#include "briefos/app/stats/command.hpp"
 
 #include "briefos/app/stats/options.hpp"
 #include "briefos/app/stats/output.hpp"
