@@ -64,6 +64,9 @@ std::unique_ptr<pqxx::connection> connect(const std::string& url,
 }
 
 bool is_connection_lost(const std::exception& e) noexcept {
+  // Our own word for it: the worker rethrows a lost slot connection as
+  // DatabaseUnreachable, and a caller up the stack must still read it so.
+  if (dynamic_cast<const DatabaseUnreachable*>(&e) != nullptr) return true;
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) return true;
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) return true;
   if (const auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
