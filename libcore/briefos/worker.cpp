@@ -2,7 +2,7 @@
 //
 // The worker loop shared by briefos-generate and briefos-email.
 //
-// N job slots run as threads, each with its own connection (libpqxx
+// N job slots run as threads, each with its own connection (database
 // connections are not thread-safe and a slot's handler owns its
 // transactions). A slot claims a batch in one statement, runs the handler on
 // each job, and records the plain completions of the batch in one statement
