@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The shared front end of every program: one Tool declares the common
+// options (database URL, config file, logging, output) once, reads flags,
+// environment and config file in that order of precedence, installs the
+// signal handlers, runs the program's command and maps the one exception
+// hierarchy (error.hpp) to exit statuses. Programs add only their own
+// options (app/<program>/options).
+
 #include <CLI/CLI.hpp>
 
 #include <functional>

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The message on the wire: RFC 5322 headers (encoded words, addresses,
+// Message-ID) and the multipart/alternative body. The policy: a header
+// value that could change the message's meaning (CR, LF, NUL, a second
+// address) is never written; the message is not built (MimeError).
+
 #include "briefos/error.hpp"
 
 #include <chrono>

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The email's rendering: the brief's Markdown to the HTML and text parts,
+// the subject and the template data, from the templates in templates/.
+// Pure: no database, no network; bad templates are DataError.
+
 #include <cstddef>
 #include <memory>
 #include <optional>

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The worker loop shared by briefos-generate and briefos-email: slots that
+// claim batches of one job type, run a handler on each job (or a batch
+// handler on the whole batch), record outcomes, extend leases, rescue the
+// expired, and wind down on SIGINT/SIGTERM. Handlers get a db::Session;
+// outcomes are worker::Status. worker.cpp has the policy in full.
+
 #include "briefos/db/queue.hpp"
 
 #include "briefos/db/session.hpp"

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// Applies the embedded SQL migrations (sql/) under an advisory lock, one
+// transaction per migration, recording each in schema_migrations with its
+// checksum; reads the applied state for status and verify.
+
 #include "briefos/db/session.hpp"
 #include "briefos/migrate.hpp"
 

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The job queue (queue_jobs): enqueue with dedup, claim with SKIP LOCKED,
+// complete and fail fenced by worker and attempt, retry with backoff,
+// lease extension and rescue, cancel and prune. Public functions take a
+// db::Session or db::Transaction; other stores use the libpqxx-level forms
+// in db/detail/queue_sql.hpp. ARCHITECTURE.md ("The queue") has the rules.
+
 #include <nlohmann/json.hpp>
 #include "briefos/db/session.hpp"
 #include "briefos/error.hpp"

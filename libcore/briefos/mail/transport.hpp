@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The ways a composed message leaves briefos (SMTP, Maildir, webhook),
+// behind one interface, and how a failed hand-over is classified
+// (transient, permanent, rejected). Every libcurl call is under mail/ and
+// http/.
+
 #include "briefos/error.hpp"
 
 #include <chrono>
