@@ -54,11 +54,7 @@ constexpr std::array<const char*, 7> weekday_abbr = {"Sun", "Mon", "Tue", "Wed",
                                                      "Thu", "Fri", "Sat"};
 
 // The date rule (YYYY-MM-DD, a real calendar day) is util::parse_date's.
-std::optional<date::year_month_day> parse_date(const std::string& text) {
-  const auto d = util::parse_date(text);
-  if (!d) return std::nullopt;
-  return date::year_month_day{date::sys_days{date::days{d->time_since_epoch().count()}}};
-}
+std::optional<date::year_month_day> parse_date(const std::string& text) { return util::parse_ymd(text); }
 
 date::year_month_day require_date(const std::string& text) {
   auto ymd = parse_date(text);

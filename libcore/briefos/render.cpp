@@ -21,6 +21,8 @@
 // choice survives retries and previews and needs no stored random state.
 #include "briefos/render.hpp"
 
+#include "briefos/util/text.hpp"
+
 #include "briefos/error.hpp"
 
 // kainjow's context stack inlines into our code, and g++ 12 reports a
@@ -107,13 +109,7 @@ bool is_root_relative(std::string_view s, std::size_t i) {
   return i < s.size() && s[i] == '/' && (i + 1 >= s.size() || s[i + 1] != '/');
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+using util::lower;
 
 // The scheme of `url` ("" when it has none), lower-cased.
 std::string scheme_of(std::string_view url) {

@@ -101,3 +101,13 @@ TEST_CASE("time: command line values") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("util: parse_ymd is parse_date as a tz-library date") {
+  const auto d = briefos::util::parse_ymd("2024-02-29");
+  REQUIRE(d.has_value());
+  CHECK(static_cast<int>(d->year()) == 2024);
+  CHECK(static_cast<unsigned>(d->month()) == 2);
+  CHECK(static_cast<unsigned>(d->day()) == 29);
+  CHECK_FALSE(briefos::util::parse_ymd("2025-02-29").has_value());
+  CHECK_FALSE(briefos::util::parse_ymd("2025-2-28").has_value());
+}

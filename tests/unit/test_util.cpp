@@ -31,3 +31,9 @@ TEST_CASE("util: the stop flag") {
   util::clear_stop();
   CHECK_FALSE(util::stop_requested());
 }
+
+TEST_CASE("util: lower changes ASCII A-Z only") {
+  CHECK(util::lower("ABC-def-0189-XYZ") == "abc-def-0189-xyz");
+  CHECK(util::lower("Retry-After:") == "retry-after:");
+  CHECK(util::lower("\xC3\x89T\xC3\x89") == "\xC3\x89t\xC3\x89");  // UTF-8 bytes kept
+}

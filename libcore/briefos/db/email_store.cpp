@@ -194,10 +194,7 @@ std::optional<T> opt(const pqxx::field& f) {
   return f.as<T>();
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using util::lower;
 
 // The prepared statements of this module, registered on `cx` (cheap to
 // call again: libpqxx ignores an identical redefinition).

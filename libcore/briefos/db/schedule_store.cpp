@@ -70,11 +70,7 @@ constexpr const char* preference_columns =
     "p.id::text, p.user_id::text, p.frequency, p.day_of_week,"
     " to_char(p.time_of_day, 'HH24:MI:SS'), p.timezone";
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using util::lower;
 
 }  // namespace
 

@@ -26,6 +26,8 @@
 // list, never in a message.
 #include "briefos/http/llm_client.hpp"
 
+#include "briefos/util/text.hpp"
+
 #include "briefos/error.hpp"
 #include "briefos/version.hpp"
 
@@ -88,10 +90,7 @@ extern "C" size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
   std::string line(data, n);
   constexpr std::string_view key = "retry-after:";
   if (line.size() > key.size()) {
-    std::string head = line.substr(0, key.size());
-    std::transform(head.begin(), head.end(), head.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (head == key) {
+    if (util::lower(std::string_view(line).substr(0, key.size())) == key) {
       // Seconds only; an HTTP-date Retry-After is rare from these APIs and
       // falls back to our own backoff.
       std::size_t i = key.size();

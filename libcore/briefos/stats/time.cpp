@@ -27,16 +27,10 @@ const date::time_zone* zone_of(const std::string& zone) {
   throw DataError("unknown time zone \"" + zone + "\"");
 }
 
-// `text` as a calendar date; !ok() when it is not one. Parsed by hand:
-// date::parse trips -Wmaybe-uninitialized inside date.h.
+// `text` as a calendar date; !ok() when it is not one (util::parse_ymd's
+// rule, shared with the brief).
 date::year_month_day parse_date(const std::string& text) {
-  static const std::regex iso(R"(^(\d{4})-(\d{2})-(\d{2})$)");
-  std::smatch m;
-  date::year_month_day ymd{};
-  if (std::regex_match(text, m, iso)) {
-    ymd = date::year{std::stoi(m[1].str())} / std::stoi(m[2].str()) / std::stoi(m[3].str());
-  }
-  return ymd;
+  return util::parse_ymd(text).value_or(date::year_month_day{});
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ bool is_space(char c) noexcept;
 // `s` without leading and trailing ASCII whitespace.
 std::string trim(std::string_view s);
 
+// `s` with ASCII A-Z in lower case and every other byte kept (UTF-8 safe;
+// uuids, header names and email addresses as PostgreSQL's lower() on ASCII).
+std::string lower(std::string_view s);
+
 // "a, b,,c" -> {"a", "b", "c"}: split at commas, trim, drop empty items.
 std::vector<std::string> split_commas(std::string_view s);
 

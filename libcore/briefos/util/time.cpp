@@ -119,6 +119,12 @@ std::optional<Days> parse_date(std::string_view text) {
   return Days{ymd};
 }
 
+std::optional<date::year_month_day> parse_ymd(std::string_view text) {
+  const auto d = parse_date(text);
+  if (!d) return std::nullopt;
+  return date::year_month_day{date::sys_days{date::days{d->time_since_epoch().count()}}};
+}
+
 std::optional<Instant> parse_instant(std::string_view text) {
   if (text.size() < 16) return std::nullopt;
   const auto day = parse_date(text.substr(0, 10));

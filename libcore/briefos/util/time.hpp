@@ -8,6 +8,8 @@
 // use. Pure: no clock, no database. The policy of a wall time that a DST
 // change skips or repeats belongs to the caller (schedule::resolve_local).
 
+#include <date/date.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -43,6 +45,10 @@ std::string format_date(Days d);
 std::string format_instant(Instant t);
 // YYYY-MM-DD, a real date; nullopt otherwise.
 std::optional<Days> parse_date(std::string_view text);
+
+// The same as the tz library's calendar date, for code that computes with
+// it (brief, stats); nullopt when `text` is not a YYYY-MM-DD calendar day.
+std::optional<date::year_month_day> parse_ymd(std::string_view text);
 // 2026-03-08T07:30:00Z, "2026-03-08 02:30:00-05:00", 2026-03-08T07:30Z,
 // +0530 offsets, fractions dropped; no offset means UTC.
 std::optional<Instant> parse_instant(std::string_view text);

@@ -49,10 +49,7 @@ namespace store = db::email_store;
 namespace {
 
 // The id as PostgreSQL spells a uuid (lower case), to match returned rows.
-std::string canonical(std::string id) {
-  std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return id;
-}
+std::string canonical(const std::string& id) { return util::lower(id); }
 
 }  // namespace
 
