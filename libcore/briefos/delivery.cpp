@@ -2,12 +2,16 @@
 //
 // Delivery decisions (see delivery.hpp). The policy: an email goes out only
 // from 'pending' or 'sending', only while its user exists, opted in and is
-// active, its brief still exists and its address is not suppressed, and only
-// to exactly one recipient. An email already sent, cancelled or failed is
-// never touched again, so a retried or duplicated job is a no-op. A
-// transient refusal is retried until the job's last attempt; a rejection
-// bounces and suppresses the address.
+// active, its brief still exists, the user's current address (read from
+// users at send time: a changed address gets the email, never the old one)
+// is valid and not suppressed, and only to exactly one recipient. An email
+// already sent, cancelled or failed is never touched again, so a retried or duplicated job is a no-op. A
+// transient refusal is retried until the job gives up; an unreachable relay
+// uses no attempt; only a rejection of the recipient bounces and suppresses
+// the address (mail/reply.cpp classifies).
 #include "briefos/delivery.hpp"
+
+#include "briefos/mime.hpp"
 
 namespace briefos::delivery {
 
@@ -25,6 +29,7 @@ std::optional<Cancel> cancel_reason(const Facts& facts) {
   if (!facts.brief_exists) return Cancel::brief_gone;
   if (!facts.email_daily_brief.value_or(false)) return Cancel::opted_out;
   if (!facts.is_active.value_or(false)) return Cancel::deactivated;
+  if (!mime::is_valid_address(facts.address)) return Cancel::no_address;
   if (facts.suppressed) return Cancel::suppressed;
   return std::nullopt;
 }
@@ -35,6 +40,7 @@ std::string describe(Cancel reason, const std::optional<std::string>& suppressed
     case Cancel::brief_gone: return "the brief no longer exists";
     case Cancel::opted_out: return "the user opted out of daily brief emails";
     case Cancel::deactivated: return "the user's brief delivery is deactivated";
+    case Cancel::no_address: return "the user has no valid email address";
     case Cancel::suppressed:
       return "the address is on the suppression list (" + suppressed_reason.value_or("") + ")";
   }
@@ -57,9 +63,11 @@ Decision decide(const Facts& facts) {
 
 bool is_resend(EmailStatus before) noexcept { return before == EmailStatus::sending; }
 
-AfterFailure after_failure(mail::FailureKind kind, int attempt, int max_attempts) noexcept {
+AfterFailure after_failure(mail::FailureKind kind, bool last_attempt) noexcept {
   switch (kind) {
-    case mail::FailureKind::transient: return attempt >= max_attempts ? AfterFailure::fail : AfterFailure::retry;
+    case mail::FailureKind::unavailable:
+    case mail::FailureKind::interrupted: return AfterFailure::hand_back;
+    case mail::FailureKind::transient: return last_attempt ? AfterFailure::fail : AfterFailure::retry;
     case mail::FailureKind::permanent: return AfterFailure::fail;
     case mail::FailureKind::rejected: return AfterFailure::bounce;
   }

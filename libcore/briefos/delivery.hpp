@@ -40,13 +40,15 @@ struct Facts {
   std::optional<bool> is_active;          // the user's brief delivery, if any
   std::optional<std::string> suppressed;  // the suppression reason, if any
   long long recipient_count = 0;
+  std::string address;  // where it would go: the user's address as of now
 };
 
 // Why an email must not be sent (it is cancelled, not failed).
-enum class Cancel { user_gone, brief_gone, opted_out, deactivated, suppressed };
+enum class Cancel { user_gone, brief_gone, opted_out, deactivated, no_address, suppressed };
 
 // The first reason in `facts` to cancel the email, if any (checked in this
-// order: user, brief, opt-out, deactivation, suppression).
+// order: user, brief, opt-out, deactivation, an empty or invalid address,
+// suppression).
 std::optional<Cancel> cancel_reason(const Facts& facts);
 
 // The reason as stored on the email and its recipients ("the user opted out
@@ -77,13 +79,17 @@ bool is_resend(EmailStatus before) noexcept;
 
 // What a refused hand-over does to the email.
 enum class AfterFailure {
-  retry,   // 'pending' again with the error; the queue retries with backoff
-  fail,    // 'failed', recipients 'failed'
-  bounce,  // 'failed', recipients 'bounced', the address suppressed
+  hand_back,  // 'pending' again, the job back without using an attempt
+  retry,      // 'pending' again with the error; the queue retries with backoff
+  fail,       // 'failed', recipients 'failed', the address kept
+  bounce,     // 'failed', recipients 'bounced', the address suppressed
 };
 
-// A transient refusal is retried unless `attempt` is the job's last
-// (`max_attempts`); a permanent one fails; a rejection (SMTP 5xx) bounces.
-AfterFailure after_failure(mail::FailureKind kind, int attempt, int max_attempts) noexcept;
+// The relay unreachable, or the hand-over stopped for shutdown: hand back;
+// a transient refusal is retried unless it is the job's last
+// (queue::gives_up: attempts or the retry horizon); a permanent one fails;
+// a rejection of the recipient bounces (mail::classify() decides which is
+// which).
+AfterFailure after_failure(mail::FailureKind kind, bool last_attempt) noexcept;
 
 }  // namespace briefos::delivery

@@ -15,6 +15,8 @@ enum ExitStatus : int {
   exit_db_unreachable = 3,  // could not connect to, or lost, the database
   exit_lock_timeout = 4,    // briefos-migrate: another migrator held the lock
   exit_check_failed = 5,    // status --exit-code / health: a check failed
+  exit_unavailable = 6,     // briefos-email: the mail relay was down; the run
+                            // stopped with the work left pending
   exit_interrupted = 130,   // stopped by a signal before the work was done
 };
 

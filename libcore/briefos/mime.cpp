@@ -181,6 +181,36 @@ bool is_valid_address(std::string_view address) {
   return is_domain(domain);
 }
 
+std::string clean_display_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  bool space = true;  // drops leading spaces and collapses runs
+  const auto put_space = [&] {
+    if (!space) out += ' ';
+    space = true;
+  };
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f || c == ' ') {
+      put_space();
+    } else if (c == 0xc2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) >= 0x80
+               && static_cast<unsigned char>(name[i + 1]) <= 0x9f) {
+      put_space();  // C1 control (U+0080..U+009F)
+      ++i;
+    } else if (c == 0xe2 && i + 2 < name.size() && static_cast<unsigned char>(name[i + 1]) == 0x80
+               && (static_cast<unsigned char>(name[i + 2]) == 0xa8
+                   || static_cast<unsigned char>(name[i + 2]) == 0xa9)) {
+      put_space();  // U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR
+      i += 2;
+    } else {
+      out += name[i];
+      space = false;
+    }
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 void check_header_text(std::string_view what, std::string_view value) {
   for (const char ch : value) {
     if (ch == '\r' || ch == '\n') {

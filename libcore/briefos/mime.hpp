@@ -61,6 +61,12 @@ bool is_valid_address(std::string_view address);
 // Throw MimeError naming `what` when `value` has CR, LF or NUL.
 void check_header_text(std::string_view what, std::string_view value);
 
+// A display name made safe to show: control characters (C0, DEL, the C1
+// range and U+2028/U+2029) become spaces, runs of spaces collapse, the ends
+// are trimmed. A name is cosmetic: it never fails an email, only the
+// address can.
+std::string clean_display_name(std::string_view name);
+
 // "Display Name <addr>" with the name encoded per RFC 2047 when it is not a
 // plain atom phrase. Throws MimeError for a bad address or CR/LF/NUL.
 std::string format_mailbox(const Mailbox& m);

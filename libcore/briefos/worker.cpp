@@ -28,6 +28,7 @@
 #include "briefos/worker.hpp"
 
 #include "briefos/util/stop.hpp"
+#include "briefos/util/time.hpp"
 #include "briefos/db/connection.hpp"
 #include "briefos/error.hpp"
 
@@ -91,6 +92,12 @@ struct Shared {
   long long started = 0;  // jobs handed to handlers, for --max-jobs
   std::atomic<bool> done{false};
   std::atomic<bool> connection_lost{false};
+  // An outage of a service the jobs need (Outcome::Kind::unavailable):
+  // consecutive unavailable outcomes, no claim before resume_at, and the
+  // run's end after Options::max_outage of them.
+  int outages = 0;
+  std::chrono::steady_clock::time_point resume_at{};
+  std::atomic<bool> outage_stop{false};
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::string lost_message;
 
@@ -103,7 +110,7 @@ struct Shared {
   }
 
   bool should_stop() const {
-    return done.load() || util::stop_requested() || connection_lost.load()
+    return done.load() || util::stop_requested() || connection_lost.load() || outage_stop.load()
            || std::chrono::steady_clock::now() >= deadline;
   }
 
@@ -129,6 +136,50 @@ void report(Shared& s, const queue::Job& job, Status status,
   if (s.reporter) s.reporter(Report{&job, status, result, error, seconds});
 }
 
+// A job came back `unavailable`: one more consecutive failure of the
+// service; every slot pauses (doubling, capped at the backoff cap), and the
+// run stops after Options::max_outage of them.
+void outage_begun(Shared& s, const std::string& error) {
+  std::lock_guard lock(s.mu);
+  ++s.outages;
+  s.totals.outage = true;
+  s.totals.outage_error = error;
+  const auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(s.opts.retry.backoff.cap);
+  const std::chrono::milliseconds doubled{s.opts.outage_pause.count() * (1LL << std::min(s.outages - 1, 20))};
+  const std::chrono::milliseconds pause = std::min(cap, doubled);
+  s.resume_at = std::chrono::steady_clock::now() + pause;
+  if (s.opts.max_outage > 0 && s.outages >= s.opts.max_outage) {
+    spdlog::warn("{} consecutive failures to reach a service the jobs need; stopping, the jobs stay pending: {}",
+                 s.outages, error);
+    s.outage_stop = true;
+  } else {
+    spdlog::warn("a service the jobs need is unavailable ({} in a row); the jobs stay pending, no attempt used; "
+                 "claiming again in {:.1f} s: {}",
+                 s.outages, std::chrono::duration<double>(pause).count(), error);
+  }
+  s.cv.notify_all();
+}
+
+// A job completed: any outage is over.
+void outage_over(Shared& s) {
+  std::lock_guard lock(s.mu);
+  if (s.outages == 0) return;
+  spdlog::warn("the unavailable service is back after {} failure(s)", s.outages);
+  s.outages = 0;
+  s.totals.outage = false;
+  s.totals.outage_error.clear();
+  s.resume_at = {};
+}
+
+// Wait out an outage's pause before claiming; false if the run should stop.
+bool wait_for_resume(Shared& s) {
+  std::unique_lock lock(s.mu);
+  while (!s.should_stop() && std::chrono::steady_clock::now() < s.resume_at) {
+    s.cv.wait_until(lock, std::min(s.resume_at, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+  }
+  return !s.should_stop();
+}
+
 void run_slot(Shared& s, int slot) {
   const std::string worker_id =
       (s.opts.worker_id.empty() ? default_worker_id() : s.opts.worker_id) + ":" + std::to_string(slot);
@@ -147,6 +198,7 @@ void run_slot(Shared& s, int slot) {
   try {
     while (!s.should_stop()) {
       if (s.opts.mode == Mode::once && claimed_once) break;
+      if (!wait_for_resume(s)) break;
       const int limit = s.budget(s.opts.batch);
       if (limit == 0) break;
       claim.limit = limit;
@@ -211,6 +263,7 @@ void run_slot(Shared& s, int slot) {
           s.in_flight.erase({job.id, worker_id});
         }
       };
+      bool hand_back = false;  // an outcome gave the rest of the batch back
       std::vector<std::pair<long long, nlohmann::json>> to_complete;
       std::vector<std::pair<std::size_t, double>> to_complete_jobs;  // index into jobs
       // Record and report what became of jobs[idx]: its outcome, or the
@@ -248,7 +301,16 @@ void run_slot(Shared& s, int slot) {
         if (lost) {
           spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
           report(s, job, Status::lost, nullptr, outcome.error, secs);
+        } else if (outcome.kind == Outcome::Kind::unavailable || outcome.kind == Outcome::Kind::interrupted) {
+          // Back to pending untouched: the attempt is not counted.
+          db::Transaction tx{*cx};
+          const bool held = queue::release(tx, job);
+          tx.commit();
+          report(s, job, held ? Status::released : Status::lost, nullptr, outcome.error, secs);
+          if (outcome.kind == Outcome::Kind::unavailable) outage_begun(s, outcome.error);
+          hand_back = true;
         } else if (outcome.kind == Outcome::Kind::completed) {
+          outage_over(s);
           if (outcome.deferred) {
             deferred.emplace(job.id, std::make_pair(idx, secs));
           } else if (outcome.recorded) {
@@ -261,7 +323,7 @@ void run_slot(Shared& s, int slot) {
           db::Transaction tx{*cx};
           const auto kind = outcome.kind == Outcome::Kind::failed ? queue::FailKind::permanent
                                                                   : queue::FailKind::transient;
-          const auto r = queue::fail(tx, job, outcome.error, kind, s.opts.backoff, outcome.retry_in);
+          const auto r = queue::fail(tx, job, outcome.error, kind, s.opts.retry, outcome.retry_in);
           tx.commit();
           const Status status = r == queue::FailOutcome::failed    ? Status::failed
                                 : r == queue::FailOutcome::retried ? Status::retrying
@@ -269,7 +331,8 @@ void run_slot(Shared& s, int slot) {
           if (r == queue::FailOutcome::failed) {
             spdlog::warn("job {} ({}) failed: {}", job.id, job.type, outcome.error);
           } else if (r == queue::FailOutcome::retried) {
-            spdlog::info("job {} ({}) will be retried: {}", job.id, job.type, outcome.error);
+            // A warning: cron runs with -q, and a retry is worth seeing.
+            spdlog::warn("job {} ({}) will be retried: {}", job.id, job.type, outcome.error);
           }
           report(s, job, status, nullptr, outcome.error, secs);
         }
@@ -338,7 +401,7 @@ void run_slot(Shared& s, int slot) {
       } else {
         for (; i < jobs.size(); ++i) {
           const queue::Job& job = jobs[i];
-          if (s.should_stop() && !s.done.load()) break;
+          if (hand_back || (s.should_stop() && !s.done.load())) break;
           const auto t0 = std::chrono::steady_clock::now();
           worker::Outcome outcome;
           std::exception_ptr error;
@@ -381,7 +444,7 @@ void run_slot(Shared& s, int slot) {
         tx.commit();
         std::lock_guard lock(s.mu);
         for (std::size_t k : unstarted) s.in_flight.erase({jobs[k].id, worker_id});
-        if (s.opts.mode != Mode::run) s.totals.interrupted = true;
+        if (s.opts.mode != Mode::run && !hand_back && !s.outage_stop.load()) s.totals.interrupted = true;
       }
     }
   } catch (const std::exception& e) {
@@ -459,6 +522,49 @@ void run_heartbeat(Shared& s) {
 
 }  // namespace
 
+namespace {
+
+std::string show_duration(std::chrono::seconds d) {
+  const long long n = d.count();
+  if (n == 0) return "0";
+  if (n % 86400 == 0) return std::to_string(n / 86400) + "d";
+  if (n % 3600 == 0) return std::to_string(n / 3600) + "h";
+  if (n % 60 == 0) return std::to_string(n / 60) + "m";
+  return std::to_string(n) + "s";
+}
+
+// A DURATION option ("90s", "5m", "24h", "1d"; 0 where `zero_ok`).
+void duration_option(CLI::App& app, const char* name, std::chrono::seconds& target, const std::string& what,
+                     bool zero_ok) {
+  app.add_option_function<std::string>(
+         name,
+         [&target, name, zero_ok](const std::string& text) {
+           const auto d = util::parse_duration(text);
+           if (!d || (!zero_ok && d->count() == 0)) {
+             throw CLI::ValidationError(name, "\"" + text + "\" is not a duration (90s, 5m, 24h, 1d)");
+           }
+           target = *d;
+         },
+         what + " [" + show_duration(target) + "]")
+      ->type_name("DURATION");
+}
+
+// The retry policy's options, with the program's defaults in `retry`.
+void add_retry_options(CLI::App& app, queue::RetryPolicy& retry) {
+  const std::string attempts_default =
+      retry.max_attempts ? (*retry.max_attempts == 0 ? "0: no limit" : std::to_string(*retry.max_attempts))
+                         : "the job's own";
+  app.add_option_function<int>("--max-attempts", [&retry](const int& v) { retry.max_attempts = v; },
+                               "Fail a job after N attempts (0: only --give-up-after) [" + attempts_default + "]")
+      ->type_name("N")->check(CLI::Range(0, 100000));
+  duration_option(app, "--backoff-base", retry.backoff.base, "First retry delay, doubling per attempt", false);
+  duration_option(app, "--backoff-cap", retry.backoff.cap, "Longest retry delay", false);
+  duration_option(app, "--give-up-after", retry.give_up_after,
+                  "Fail a transient failure this long after the job was queued (0: never)", true);
+}
+
+}  // namespace
+
 void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
   auto* drain = app.add_flag_callback("--drain", [&opts] { opts.mode = Mode::drain; },
                                       "Process due jobs until none is left, then exit");
@@ -486,6 +592,7 @@ void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
                                [&opts](const int& v) { opts.poll = std::chrono::milliseconds(v); },
                                "Idle poll backstop in ms [2000]")
       ->type_name("MS")->check(CLI::Range(10, 600000));
+  add_retry_options(app, opts.retry);
 }
 
 std::vector<long long> read_job_ids(std::istream& in) {
@@ -533,6 +640,7 @@ void resolve_jobs(Options& opts, const std::string& jobs_from) {
 
 int exit_status(const Totals& t) {
   if (t.interrupted) return exit_interrupted;
+  if (t.outage) return exit_unavailable;
   if (t.failed > 0 || t.retried > 0 || t.lost > 0) return exit_failure;
   return exit_ok;
 }

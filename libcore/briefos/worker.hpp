@@ -25,9 +25,15 @@ namespace briefos::worker {
 // What a handler made of one job.
 struct Outcome {
   enum class Kind {
-    completed,  // done; the worker records it (batched) unless `recorded`
-    retry,      // transient failure: retry with backoff
-    failed,     // permanent failure: do not retry
+    completed,    // done; the worker records it (batched) unless `recorded`
+    retry,        // transient failure: retry with backoff
+    failed,       // permanent failure: do not retry
+    unavailable,  // a service the job needs is down (the mail relay): the
+                  // job and the rest of the batch go back, no attempt used,
+                  // and every slot pauses before claiming again (see
+                  // Options::max_outage)
+    interrupted,  // the handler stopped the job for shutdown: it goes back,
+                  // no attempt used
   };
   Kind kind = Kind::completed;
   nlohmann::json result = nlohmann::json::object();
@@ -55,6 +61,18 @@ struct Outcome {
   static Outcome permanent(std::string e) {
     Outcome o;
     o.kind = Kind::failed;
+    o.error = std::move(e);
+    return o;
+  }
+  static Outcome unavailable(std::string e) {
+    Outcome o;
+    o.kind = Kind::unavailable;
+    o.error = std::move(e);
+    return o;
+  }
+  static Outcome interrupted(std::string e) {
+    Outcome o;
+    o.kind = Kind::interrupted;
     o.error = std::move(e);
     return o;
   }
@@ -148,7 +166,13 @@ struct Options {
   int concurrency = 1;        // job slots, each with its own connection
   int batch = 10;             // jobs claimed per statement
   std::chrono::seconds lease{300};
-  queue::Backoff backoff;
+  queue::RetryPolicy retry;   // transient failures: backoff, attempts, horizon
+  // After an `unavailable` outcome every slot waits before claiming again:
+  // outage_pause doubling per consecutive one, capped at the backoff cap. A
+  // completed job ends the outage. After `max_outage` consecutive ones the
+  // run stops (Totals::outage; 0: never, keep pausing and trying).
+  int max_outage = 0;
+  std::chrono::milliseconds outage_pause{1000};
   long long max_jobs = 0;     // 0 = no limit
   std::chrono::seconds max_runtime{0};  // 0 = no limit
   std::chrono::milliseconds poll{2000}; // backstop poll when idle (run mode)
@@ -166,10 +190,17 @@ struct Totals {
   long long released = 0;
   long long rescued = 0;
   bool interrupted = false;
+  // The run stopped after Options::max_outage consecutive `unavailable`
+  // outcomes, or ended while the outage lasted; `outage_error` says the last.
+  bool outage = false;
+  std::string outage_error;
 };
 
 // Add the shared worker options (--drain, --once, --jobs, --concurrency,
-// --batch, --lease, --max-jobs, --max-runtime, --poll-interval) to `app`.
+// --batch, --lease, --max-jobs, --max-runtime, --poll-interval, and the
+// retry policy: --max-attempts, --backoff-base, --backoff-cap,
+// --give-up-after) to `app`. The values in `opts` on entry are the
+// program's defaults (per job type), shown in --help.
 // `jobs_from` receives the value of --jobs ("-" for stdin).
 void add_options(CLI::App& app, Options& opts, std::string& jobs_from);
 
@@ -204,7 +235,8 @@ Totals run(const std::string& database_url,
 namespace briefos::worker {
 
 // The documented exit status of a worker run: 130 when interrupted before
-// the work was done, 1 when some job failed or will be retried, else 0.
+// the work was done, 6 when it stopped (or ended) in an outage of a service
+// the jobs need, 1 when some job failed or will be retried, else 0.
 int exit_status(const Totals& totals);
 
 // If `jobs_from` is set ("-" or a file), read the ids and switch `opts` to

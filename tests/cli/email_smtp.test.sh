@@ -114,11 +114,11 @@ expect_status 0 "the retry delivers" "$email" --database-url "$db" --transport "
 check "exactly one delivery after 451 then 250" test "$(stored)" -eq $((before + 1))
 check "email sent after retry" test "$(q "$db" "SELECT status FROM emails")" = sent
 
-# --- 3. 550: bounced and suppressed, not retried ------------------------------
+# --- 3. RCPT 550 5.1.1 (no such user): bounced and suppressed, not retried ----
 db=$(new_migrated_db email3)
 seed "$db" three 1
 before=$(stored)
-script "550"
+script "rcpt550"
 expect_status 1 "a 550 fails the email (exit 1)" \
   "$email" --database-url "$db" --transport "$transport" $common --drain --json
 check "reported failed" grep -q '"status":"failed"' "$tmp/out"

@@ -4,7 +4,8 @@
 # once a user is set), implicit TLS (smtps://), the server certificate
 # verified against a private CA given with --smtp-ca-file, the password read
 # from BRIEFOS_SMTP_PASSWORD or --smtp-password-file (never argv), a wrong
-# password retried rather than failed, and an untrusted certificate refused.
+# password or an untrusted certificate held back as a relay problem (exit 6,
+# the email pending, no attempt used) rather than failed.
 . "$(dirname "$0")/lib.sh"
 need_db
 command -v openssl >/dev/null || { echo "openssl missing (scripts/bootstrap installs it)" >&2; exit 1; }
@@ -72,20 +73,20 @@ expect_status 0 "smtps:// with --smtp-password-file delivers" \
 check "the message arrived over implicit TLS" test "$(stored implicit)" -eq 1
 check "it was encrypted" grep -q '"tls": true' "$tmp/implicit/msg-1.json"
 
-# --- 3. a wrong password: retried later, nothing sent, secret not printed ---
+# --- 3. a wrong password: the relay's problem, nothing sent, secret not printed ---
 db=$(new_migrated_db tls3)
 seed "$db" bad 1
 before=$(stored starttls)
-BRIEFOS_SMTP_PASSWORD='wrong-Secret-42' expect_status 1 "a refused login exits 1 (will be retried)" \
+BRIEFOS_SMTP_PASSWORD='wrong-Secret-42' expect_status 6 "a refused login stops the run with exit 6 (the relay is unusable)" \
   "$email" --database-url "$db" --transport "smtp://briefs@127.0.0.1:$starttls_port" \
-  --smtp-ca-file "$tmp/test-ca.pem" $common --drain
+  --smtp-ca-file "$tmp/test-ca.pem" $common --drain --max-relay-failures 1
 cat "$tmp/out" "$tmp/err" >"$tmp/wrong.out"
 check "the server refused a login" test "$(cat "$tmp/starttls/auth-failures")" -ge 1
 check "nothing was delivered" test "$(stored starttls)" -eq "$before"
 check "the email is pending again, for a retry" \
   test "$(q "$db" "SELECT status FROM emails")" = pending
-check "the job waits for its retry" \
-  test "$(q "$db" "SELECT status || ':' || attempts FROM queue_jobs WHERE job_type = 'generate_brief_email'")" = "pending:1"
+check "the job waits, no attempt used" \
+  test "$(q "$db" "SELECT status || ':' || attempts FROM queue_jobs WHERE job_type = 'generate_brief_email'")" = "pending:0"
 check "the error names the login problem" grep -qi "BRIEFOS_SMTP_PASSWORD" "$tmp/wrong.out"
 check "the wrong password is not printed" sh -c "! grep -q 'wrong-Secret-42' '$tmp/wrong.out'"
 check "nor stored" test "$(q "$db" "SELECT count(*) FROM queue_jobs WHERE result::text LIKE '%wrong-Secret%' OR error_message LIKE '%wrong-Secret%'")" -eq 0
@@ -94,9 +95,9 @@ check "nor stored" test "$(q "$db" "SELECT count(*) FROM queue_jobs WHERE result
 db=$(new_migrated_db tls4)
 seed "$db" ca 1
 before=$(stored starttls)
-BRIEFOS_SMTP_PASSWORD=$SMTP_TEST_PASSWORD expect_status 1 "an untrusted server certificate is refused" \
+BRIEFOS_SMTP_PASSWORD=$SMTP_TEST_PASSWORD expect_status 6 "an untrusted server certificate is refused (exit 6)" \
   "$email" --database-url "$db" --transport "smtp://briefs@127.0.0.1:$starttls_port" \
-  --smtp-ca-file "$tmp/other-ca.pem" $common --drain
+  --smtp-ca-file "$tmp/other-ca.pem" $common --drain --max-relay-failures 1
 check "nothing was delivered to the untrusted server" test "$(stored starttls)" -eq "$before"
 check "the error is about the certificate" grep -qiE "certificate|SSL|TLS" "$tmp/err"
 check "the email is kept for a retry" test "$(q "$db" "SELECT status FROM emails")" = pending

@@ -1,9 +1,11 @@
 #!/bin/sh
 # briefos-email against misbehaving SMTP servers on loopback: a refused
-# connection; 421, 451 and 452 replies (retried later: the email stays
-# pending, its job is rescheduled, then one delivery); 550 and 554 (failed
-# for good, recipient bounced, address suppressed, never retried); greetings
-# of 421 and 554; a server that never greets; one that hangs after DATA;
+# connection, greetings of 421 and 554 and a server that never greets (the
+# relay is unavailable: the email stays pending, no attempt used, exit 6);
+# 421, 451 and 452 replies (retried later: the email stays pending, its job
+# is rescheduled, then one delivery); RCPT 550 5.1.1 (failed for good,
+# recipient bounced, address suppressed); DATA 554 5.7.1 (this email failed,
+# the address kept, the relay's reply stored); one that hangs after DATA;
 # one that drops the connection mid-message; slow servers within and beyond
 # --timeout, including one that accepts after the client gave up (the
 # RFC 1047 duplicate, with the same Message-ID). Servers:
@@ -59,15 +61,37 @@ transient() {
     not_ok "$2: exit $rc, state $(state_of "$id"), backoff $(backoff "$id"), error: $(error_of "$id")"; show "$tmp/send.err"
   fi
 }
-# delivered_once NAME SRV BEFORE: after making it due, a send through the
-# healthy server delivers exactly one message.
+# held_back NAME DESCRIPTION PATTERN: the relay was unavailable: email $id
+# pending again with no attempt used and no backoff, exit 6 with the
+# warning, nothing suppressed, error matching PATTERN.
+held_back() {
+  if [ "$rc" -eq 6 ] && [ "$(state_of "$id")" = "pending|pending|pending|0" ] && [ "$(backoff "$id")" = f ] \
+     && [ "$(suppressed "$1")" -eq 0 ] && grep -q '"status":"deferred"' "$tmp/send.out" \
+     && grep -q 'mail relay .* is unavailable' "$tmp/send.err" \
+     && error_of "$id" | grep -qiE -- "$3"; then
+    ok "$2: held back (email pending, no attempt used, exit 6 with a warning, not suppressed)"
+  else
+    not_ok "$2: exit $rc, state $(state_of "$id"), backoff $(backoff "$id"), error: $(error_of "$id")"; show "$tmp/send.err"
+  fi
+}
+# delivered_once NAME BEFORE [ATTEMPTS]: after making it due, a send through
+# the healthy server delivers exactly one message (the job then has ATTEMPTS
+# attempts, 2 by default: the failed one and this one).
 delivered_once() {
   make_due "$id"
   script srv 250
   send "$id" "$aio"
-  if [ "$rc" -eq 0 ] && [ "$(stored srv)" -eq $(($2 + 1)) ] && [ "$(state_of "$id")" = "sent|sent|completed|2" ]; then
+  if [ "$rc" -eq 0 ] && [ "$(stored srv)" -eq $(($2 + 1)) ] && [ "$(state_of "$id")" = "sent|sent|completed|${3:-2}" ]; then
     ok "$1: the retry delivers exactly once"
   else not_ok "$1: retry: exit $rc, stored $(stored srv) (was $2), $(state_of "$id")"; show "$tmp/send.err"; fi
+}
+# refused_message NAME DESCRIPTION: this email failed for good, the address
+# kept (recipient failed, not bounced), the relay's reply kept.
+refused_message() {
+  if [ "$rc" -eq 1 ] && [ "$(state_of "$id")" = "failed|failed|failed|1" ] && [ "$(suppressed "$1")" -eq 0 ] \
+     && grep -q '"status":"failed"' "$tmp/send.out"; then
+    ok "$2: this email failed, recipient failed (not bounced), address not suppressed"
+  else not_ok "$2: exit $rc, $(state_of "$id"), suppressed $(suppressed "$1")"; show "$tmp/send.err"; fi
 }
 # permanent NAME DESCRIPTION: failed for good, bounced and suppressed.
 permanent() {
@@ -80,9 +104,9 @@ permanent() {
 # --- refused connection ---------------------------------------------------------------
 id=$(one_email refused)
 send "$id" "smtp://127.0.0.1:$(free_port)"
-transient refused "connection refused" "connect"
+held_back refused "connection refused" "connect"
 check "refused: gave up at once ($ms ms)" test "$ms" -lt 10000
-delivered_once "connection refused" "$(stored srv)"
+delivered_once "connection refused" "$(stored srv)" 1
 
 # --- 4xx replies -----------------------------------------------------------------------------
 for code in 421 451 452 rcpt452; do
@@ -97,12 +121,32 @@ for code in 421 451 452 rcpt452; do
 done
 
 # --- 5xx replies ----------------------------------------------------------------------------
+# reply_of ID: the relay's reply kept on the email, its recipient and its event.
+reply_of() {
+  sql "SELECT e.smtp_reply->>'stage', e.smtp_reply->>'code', e.smtp_reply->>'enhanced',
+              r.smtp_reply = e.smtp_reply, ev.event_data->'reply' = e.smtp_reply
+         FROM emails e JOIN email_recipients r ON r.email_id = e.id
+         JOIN email_tracking_events ev ON ev.email_id = e.id AND ev.event_type = 'failed'
+        WHERE e.id = '$1'"
+}
 for code in 554 rcpt550; do
   id=$(one_email "p$code")
   before=$(stored srv)
   script srv "$code"
   send "$id" "$aio"
-  permanent "p$code" "$code"
+  case $code in
+    554)
+      refused_message "p$code" "DATA 554 5.7.1 (a content filter)"
+      check "554: the relay's reply is kept on the email, its recipient and its event" \
+        test "$(reply_of "$id")" = "end_of_data|554|5.7.1|t|t"
+      check "554: the error names the reply text" sh -c "echo '$(error_of "$id")' | grep -q 'message content rejected'"
+      check "554: --json shows the reply" grep -q '"reply":{"code":554,"enhanced":"5.7.1","stage":"end_of_data"' "$tmp/send.out" ;;
+    rcpt550)
+      permanent "p$code" "RCPT 550 5.1.1 (no such user)"
+      check "rcpt550: the relay's reply is kept" test "$(reply_of "$id")" = "rcpt|550|5.1.1|t|t"
+      check "rcpt550: the suppression says why" \
+        test "$(sql "SELECT reason || '|' || (detail LIKE '%5.1.1%User unknown%') FROM email_suppressions WHERE email = 'prcpt5501@example.org'")" = "hard_bounce|true" ;;
+  esac
   check "$code: nothing stored" test "$(stored srv)" -eq "$before"
   sql "UPDATE queue_jobs SET scheduled_for = now() - interval '1 hour' WHERE metadata->>'emailId' = '$id'" >/dev/null
   script srv 250
@@ -110,22 +154,40 @@ for code in 554 rcpt550; do
   # Counted for this address only: the drain may also deliver the 451 and
   # 452 emails above once their backoff has passed (a slow, sanitized run).
   check "$code: a later drain does not retry it" \
-    test "$(stored_for srv "p${code}1@example.org"):$(state_of "$id")" = "0:failed|bounced|failed|1"
+    test "$(stored_for srv "p${code}1@example.org"):$(state_of "$id" | cut -d'|' -f1,3,4)" = "0:failed|failed|1"
 done
+# The content-refused user's next brief goes out: only the one email failed.
+# (A second email for the same user, as the next day's briefos-generate makes.)
+first=$(sql "SELECT e.id FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email = 'p5541@example.org'")
+id=$(sql "WITH e AS (
+            INSERT INTO emails (subject, content, from_email, from_name, status, tracking_enabled, created_by,
+                                category, template_data)
+            SELECT subject, '', from_email, from_name, 'pending', true, created_by, category, template_data
+              FROM emails WHERE id = '$first' RETURNING id, created_by),
+          r AS (INSERT INTO email_recipients (email_id, recipient_email, recipient_name, recipient_type, status)
+                SELECT e.id, r.recipient_email, r.recipient_name, 'to', 'pending'
+                  FROM e, email_recipients r WHERE r.email_id = '$first'),
+          q AS (INSERT INTO queue_jobs (job_type, user_id, metadata, priority, dedup_key)
+                SELECT 'generate_brief_email', e.created_by, jsonb_build_object('emailId', e.id::text), 5,
+                       'email-' || e.id FROM e)
+          SELECT id FROM e" | head -1)
+send "$id" "$aio"
+check "554: the same user's next email is delivered" \
+  test "$rc:$(state_of "$id"):$(stored_for srv "p5541@example.org")" = "0:sent|sent|completed|1:1"
 
-# --- greetings that refuse, a server that never greets -------------------------------
+# --- greetings that refuse, a server that never greets: the relay's problem --------
 for g in greet421 greet554; do
   id=$(one_email "$g")
   script raw "$g"
   send "$id" "$raw"
-  transient "$g" "$g (the server refuses the session, not the recipient)" "$(echo "$g" | tr -d 'greet')"
+  held_back "$g" "$g (the server refuses the session, not the recipient)" "$(echo "$g" | tr -d 'greet')"
 done
 id=$(one_email greethang)
 script raw greethang
 send "$id" "$raw" --connect-timeout 1 --timeout 600
-transient greethang "a server that never greets" "time"
+held_back greethang "a server that never greets" "time|limit"
 check "never greets: --connect-timeout 1 respected, not --timeout 600 ($ms ms)" test "$ms" -lt 8000
-delivered_once "never greets" "$(stored srv)"
+delivered_once "never greets" "$(stored srv)" 1
 
 # --- hang after DATA: --timeout respected ----------------------------------------------
 id=$(one_email hang)

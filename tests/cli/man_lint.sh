@@ -25,7 +25,7 @@ for page in "$@"; do
     continue
   fi
   # groff's warnings go to stderr; -z means a clean page writes nothing.
-  if ! report=$(groff -man -ww -z "$page" 2>&1) || [ -n "$report" ]; then
+  if ! report=$(groff -t -man -ww -z "$page" 2>&1) || [ -n "$report" ]; then
     echo "not ok - $page: groff -man -ww -z printed warnings:"
     printf '%s\n' "$report" | sed 's/^/  | /'
     status=1

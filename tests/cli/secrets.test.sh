@@ -125,8 +125,8 @@ check "ps saw briefos-generate while it ran" grep -q 'briefos-generate' "$out/ps
 # (Variables are set around run, never as "VAR=x run": for a shell function
 # POSIX leaves it open whether such an assignment is exported.)
 BRIEFOS_SMTP_PASSWORD="$smtp_wrong"
-run email-wrong-password 1 \
-  "$bin/briefos-email" --log-level debug --drain --json --transport "$transport" $mailopts
+run email-wrong-password 6 \
+  "$bin/briefos-email" --log-level debug --drain --json --transport "$transport" $mailopts --max-relay-failures 1
 BRIEFOS_SMTP_PASSWORD="$smtp_pw"
 check "a wrong SMTP password is refused by the server" grep -q 'BRIEFOS_SMTP_PASSWORD' "$out/email-wrong-password.err"
 check "nothing was delivered without AUTH" test "$(find "$tmp/smtp" -name 'msg-*.eml' | wc -l)" -eq 0
@@ -201,7 +201,7 @@ cp -r "$tmp/Maildir" "$out/Maildir"
 mkdir -p "$out/smtp"
 cp "$tmp/smtp"/msg-* "$out/smtp/"
 check "the dumps hold the recorded failures (the search below is not vacuous)" \
-  sh -c "grep -q 'check the user and BRIEFOS_SMTP_PASSWORD' '$out/queue_jobs.txt' \
+  sh -c "grep -q 'check the user and BRIEFOS_SMTP_PASSWORD' '$out/emails.txt' \
          && grep -q 'HTTP 500' '$out/daily_briefs.txt' && grep -q 'llm_error' '$out/pg_dump.sql'"
 check "the key a server quoted back is masked where it is recorded" \
   grep -q 'invalid credential: Bearer \[redacted\]' "$out/queue_jobs.txt"

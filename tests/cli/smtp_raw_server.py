@@ -11,6 +11,7 @@ stays in force) and appends a line to DIR/log:
   greet421    greet with 421 (service not available) and close
   greet554    greet with 554 (no SMTP service here) and close
   greethang   accept the connection and never greet
+  ehlohang    greet, then never answer EHLO
   middata     a normal dialogue up to DATA's 354, then close the
               connection after the first chunk of the message
   trickle:MS  a normal dialogue that waits MS milliseconds before every
@@ -87,6 +88,10 @@ async def session(reader, writer):
             if not line:
                 return
             cmd = line.decode("ascii", "replace").strip().upper()
+            if cmd.startswith("EHLO") and action == "ehlohang":
+                log("hanging after EHLO")
+                await asyncio.sleep(3600)
+                return
             if cmd.startswith("EHLO"):
                 await reply("250-sink.test\r\n250 8BITMIME")
             elif cmd.startswith("HELO") or cmd.startswith("MAIL") or cmd.startswith("RCPT") \

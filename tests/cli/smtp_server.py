@@ -14,8 +14,9 @@ in force): 250 (accept), 451 (try again later), 550 (rejected),
 drop (close the connection mid-DATA, without a reply), rcpt550 (refuse the
 recipient at RCPT TO). No script file means 250.
 
-Fault actions (tests/cli/fault_smtp.test.sh): 421, 452 and 554 (that reply
-to the end of DATA, nothing stored); rcpt452 (452 at RCPT TO); hang (never
+Fault actions (tests/cli/fault_smtp.test.sh): 421, 452, 552 (5.3.4, too
+large) and 554 (5.7.1, content rejected) (that reply to the end of DATA,
+nothing stored); rcpt452 (452 at RCPT TO); hang (never
 answer the end of DATA); slow:MS (answer 250 after MS milliseconds);
 late:MS (store the message, then answer 250 after MS milliseconds: a
 server that accepted what a client with a shorter timeout gave up on).
@@ -24,6 +25,9 @@ With SMTP_SINK_AUTH=user:password in the environment the server offers AUTH
 (PLAIN and LOGIN, without TLS: loopback only) and refuses mail until a client
 has logged in with exactly that user and password; each message's .json then
 records "auth_login", the user it logged in as.
+
+With SMTP_PORT=N the server listens on port N instead of a free one (a test
+that stops its relay and starts it again on the same address).
 """
 import asyncio
 import json
@@ -97,6 +101,8 @@ class Handler:
             return "452 4.3.1 Insufficient system storage"
         if action == "554":
             return "554 5.7.1 Transaction failed: message content rejected"
+        if action == "552":
+            return "552 5.3.4 Message size exceeds fixed maximum message size"
         if action == "hang":
             await asyncio.sleep(3600)
         if action.startswith("slow:"):
@@ -137,7 +143,8 @@ def factory():
 
 async def main():
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(factory, "127.0.0.1", 0)
+    server = await loop.create_server(factory, "127.0.0.1", int(os.environ.get("SMTP_PORT", "0")),
+                                      reuse_address=True)
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))

@@ -221,7 +221,8 @@ TEST_CASE_FIXTURE(EmailFixture, "email::the last transient failure fails the ema
   box->script = {mail::FailureKind::transient};
   db.exec("UPDATE queue_jobs SET max_attempts = 1");
   const auto outcome = sender->handle(db.session(), claim());
-  CHECK(outcome.kind == briefos::worker::Outcome::Kind::retry);  // the queue decides: failed
+  // The email is recorded failed, and its job fails with it.
+  CHECK(outcome.kind == briefos::worker::Outcome::Kind::failed);
   CHECK(email_status() == "failed");
   CHECK(recipient_statuses() == "failed");
   CHECK(events() == "failed");
@@ -256,13 +257,35 @@ TEST_CASE_FIXTURE(EmailFixture, "email::a missing email fails the job for good")
   CHECK(box->sent.empty());
 }
 
-TEST_CASE_FIXTURE(EmailFixture, "email::an unusable address fails the email without sending") {
-  db.exec("UPDATE email_recipients SET recipient_email = 'ada@example.org, eve@example.net'");
-  CHECK_THROWS_AS(sender->handle(db.session(), claim()), queue::PermanentError);
+TEST_CASE_FIXTURE(EmailFixture, "email::a user without a usable address: cancelled, nothing sent") {
+  db.exec("UPDATE users SET email = 'ada@example.org, eve@example.net'");
+  const auto outcome = sender->handle(db.session(), claim());
+  CHECK(outcome.kind == briefos::worker::Outcome::Kind::completed);
   CHECK(box->sent.empty());
-  CHECK(email_status() == "failed");
-  CHECK(recipient_statuses() == "failed");
-  CHECK(db.scalar("SELECT error_message FROM emails").find("invalid email address") != std::string::npos);
+  CHECK(email_status() == "cancelled");
+  CHECK(recipient_statuses() == "cancelled");
+  CHECK(db.scalar("SELECT error_message FROM emails") == "the user has no valid email address");
+}
+
+TEST_CASE_FIXTURE(EmailFixture, "email::the recipient is the user's address at send time") {
+  db.exec("UPDATE email_recipients SET recipient_email = 'old@example.net'");
+  sender->handle(db.session(), claim());
+  REQUIRE(box->sent.size() == 1);
+  CHECK(box->sent.front().recipients == std::vector<std::string>{"db1@example.org"});
+  CHECK(db.scalar("SELECT recipient_email FROM email_recipients") == "db1@example.org");
+  CHECK(db.scalar("SELECT event_data->>'from' FROM email_tracking_events WHERE event_type = 'recipient_changed'")
+        == "old@example.net");
+  CHECK(email_status() == "sent");
+}
+
+TEST_CASE_FIXTURE(EmailFixture, "email::a relay that cannot be reached hands the email back, no attempt used") {
+  box->script = {mail::FailureKind::unavailable};
+  const auto outcome = sender->handle(db.session(), claim());
+  CHECK(outcome.kind == briefos::worker::Outcome::Kind::unavailable);
+  CHECK(email_status() == "pending");
+  CHECK(recipient_statuses() == "pending");
+  CHECK(db.scalar("SELECT message_id FROM emails") == "briefos." + email_id + "@example.com");
+  CHECK(events() == "");
 }
 
 TEST_CASE_FIXTURE(EmailFixture, "email::notifies briefos_events after commit") {

@@ -23,6 +23,7 @@ delivery::Facts sendable() {
   f.email_daily_brief = true;
   f.is_active = true;
   f.recipient_count = 1;
+  f.address = "ada@example.org";
   return f;
 }
 
@@ -132,16 +133,35 @@ TEST_CASE("delivery::is_resend only from sending") {
   CHECK_FALSE(delivery::is_resend(EmailStatus::sent));
 }
 
-TEST_CASE("delivery::after_failure retries until the last attempt and bounces rejections") {
+TEST_CASE("delivery::after_failure hands back outages, retries until the last attempt, bounces only rejections") {
   using briefos::mail::FailureKind;
   using delivery::AfterFailure;
-  CHECK(delivery::after_failure(FailureKind::transient, 1, 3) == AfterFailure::retry);
-  CHECK(delivery::after_failure(FailureKind::transient, 2, 3) == AfterFailure::retry);
-  CHECK(delivery::after_failure(FailureKind::transient, 3, 3) == AfterFailure::fail);
-  CHECK(delivery::after_failure(FailureKind::transient, 1, 1) == AfterFailure::fail);
-  CHECK(delivery::after_failure(FailureKind::permanent, 1, 3) == AfterFailure::fail);
-  CHECK(delivery::after_failure(FailureKind::rejected, 1, 3) == AfterFailure::bounce);
-  CHECK(delivery::after_failure(FailureKind::rejected, 3, 3) == AfterFailure::bounce);
+  CHECK(delivery::after_failure(FailureKind::unavailable, false) == AfterFailure::hand_back);
+  CHECK(delivery::after_failure(FailureKind::unavailable, true) == AfterFailure::hand_back);
+  CHECK(delivery::after_failure(FailureKind::interrupted, true) == AfterFailure::hand_back);
+  CHECK(delivery::after_failure(FailureKind::transient, false) == AfterFailure::retry);
+  CHECK(delivery::after_failure(FailureKind::transient, true) == AfterFailure::fail);
+  CHECK(delivery::after_failure(FailureKind::permanent, false) == AfterFailure::fail);
+  CHECK(delivery::after_failure(FailureKind::rejected, false) == AfterFailure::bounce);
+  CHECK(delivery::after_failure(FailureKind::rejected, true) == AfterFailure::bounce);
+}
+
+TEST_CASE("delivery::decide cancels an email whose user has no valid address") {
+  for (const char* bad : {"", "not an address", "a@b@c", "x\r\n@example.org"}) {
+    CAPTURE(bad);
+    delivery::Facts f = sendable();
+    f.address = bad;
+    const auto d = delivery::decide(f);
+    CHECK(d.verdict == Verdict::cancel);
+    REQUIRE(d.cancel);
+    CHECK(*d.cancel == Cancel::no_address);
+  }
+  CHECK(delivery::describe(Cancel::no_address) == "the user has no valid email address");
+  // An opt-out is reported before a missing address.
+  delivery::Facts f = sendable();
+  f.address = "";
+  f.email_daily_brief = false;
+  CHECK(*delivery::decide(f).cancel == Cancel::opted_out);
 }
 
 TEST_SUITE_END();

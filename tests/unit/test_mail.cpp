@@ -114,7 +114,7 @@ TEST_CASE("mail::maildir delivers into new and fails transiently when it cannot"
   }
 }
 
-TEST_CASE("mail::smtp refused connection is transient") {
+TEST_CASE("mail::smtp refused connection: the relay is unavailable, not the message") {
   // Port 1 on loopback: nothing listens there.
   TransportConfig c = cfg("smtp://127.0.0.1:1?tls=none");
   c.connect_timeout = std::chrono::milliseconds(2000);
@@ -127,7 +127,9 @@ TEST_CASE("mail::smtp refused connection is transient") {
     t->send(m);
     FAIL("expected a SendError");
   } catch (const SendError& e) {
-    CHECK(e.kind() == FailureKind::transient);
+    CHECK(e.kind() == FailureKind::unavailable);
+    CHECK(e.reply().stage == briefos::mail::Stage::connect);
+    CHECK(e.reply().code == 0);
     CHECK(std::string(e.what()).find("could not send email to \"ada@example.org\"") != std::string::npos);
   }
 }

@@ -39,7 +39,8 @@ SELECT e.id, e.status, e.subject, e.from_email, e.from_name, e.reply_to,
        e.template_data::text AS template_data, e.message_id, e.subject_variant,
        COALESCE(r.recipient_count, 0) AS recipient_count,
        r.id AS recipient_id, r.recipient_email, r.recipient_name, r.unsubscribe_token,
-       u.id IS NOT NULL AS user_exists, p.email_daily_brief, p.is_active,
+       u.id IS NOT NULL AS user_exists, u.email AS user_email, u.name AS user_name,
+       p.email_daily_brief, p.is_active,
        b.id AS brief_id, b.brief_date::text AS brief_date,
        COALESCE(NULLIF(btrim(b.llm_analysis), ''), b.summary_content) AS markdown,
        s.reason AS suppressed
@@ -54,7 +55,7 @@ SELECT e.id, e.status, e.subject, e.from_email, e.from_name, e.reply_to,
          ON b.id = CASE WHEN e.template_data->>'brief_id'
                              ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                         THEN (e.template_data->>'brief_id')::uuid END
-  LEFT JOIN email_suppressions s ON s.email = lower(r.recipient_email)
+  LEFT JOIN email_suppressions s ON s.email = lower(COALESCE(u.email, r.recipient_email))
  WHERE e.id = $1::uuid
 )SQL";
 
@@ -73,7 +74,9 @@ UPDATE emails SET status = 'sending', message_id = $2, subject_variant = $3
 // recipient, 'sending' with the Message-ID. "go" applies delivery::decide()'s
 // send verdict: a status of delivery::sendable_statuses ($3), user present,
 // brief present, opted in, active, address not suppressed, and
-// delivery::recipients_per_email ($4) recipients. The CTE "cur" sees the rows
+// delivery::recipients_per_email ($4) recipients whose address is still the
+// user's (a changed address takes the transactional path, which updates the
+// recipient). The CTE "cur" sees the rows
 // as they were, so the caller can tell a first send from a resend. Anything
 // else is left untouched for the caller's slower, transactional path. The
 // Message-ID formula is mime::message_id_for's: briefos.<id>@<domain>. Rows
@@ -89,6 +92,7 @@ constexpr const char* begin_send_many_tail = R"SQL(
    WHERE cur.status = ANY($3::text[]) AND cur.user_exists AND cur.brief_id IS NOT NULL
      AND COALESCE(cur.email_daily_brief, false) AND COALESCE(cur.is_active, false)
      AND cur.suppressed IS NULL AND cur.recipient_count = $4::bigint
+     AND cur.user_email = cur.recipient_email
 ), r AS (
   UPDATE email_recipients SET status = 'sending'
    WHERE email_id IN (SELECT id FROM go) AND status IN ('pending', 'sending', 'failed')
@@ -121,10 +125,11 @@ WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS x(email_id uuid, message_id text, event jsonb, job_id bigint, attempts int, result jsonb)
 ), e AS (
-  UPDATE emails SET status = 'sent', sent_at = now(), message_id = x.message_id, error_message = NULL
+  UPDATE emails SET status = 'sent', sent_at = now(), message_id = x.message_id, error_message = NULL,
+                    smtp_reply = NULL
     FROM x WHERE emails.id = x.email_id
 ), r AS (
-  UPDATE email_recipients SET status = 'sent', sent_at = now(), error_message = NULL
+  UPDATE email_recipients SET status = 'sent', sent_at = now(), error_message = NULL, smtp_reply = NULL
     FROM x WHERE email_recipients.email_id = x.email_id
   RETURNING email_recipients.id, email_recipients.email_id
 ), ev AS (
@@ -153,18 +158,31 @@ UPDATE email_recipients SET status = 'pending'
 
 constexpr const char* mark_retry_sql = R"SQL(
 WITH r AS (
-  UPDATE email_recipients SET status = 'pending', error_message = $2
+  UPDATE email_recipients SET status = 'pending', error_message = $2, smtp_reply = $3::jsonb
    WHERE email_id = $1::uuid
 )
-UPDATE emails SET status = 'pending', error_message = $2 WHERE id = $1::uuid
+UPDATE emails SET status = 'pending', error_message = $2, smtp_reply = $3::jsonb WHERE id = $1::uuid
+)SQL";
+
+// The recipient takes the user's current address, and the change is an
+// event: the private brief goes to whoever the user is now.
+constexpr const char* change_recipient_sql = R"SQL(
+WITH r AS (
+  UPDATE email_recipients SET recipient_email = $3, recipient_name = $4
+   WHERE id = $2::uuid AND email_id = $1::uuid
+  RETURNING id
+)
+INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
+SELECT $1::uuid, r.id, 'recipient_changed', jsonb_build_object('from', $5::text, 'to', $3::text) FROM r
 )SQL";
 
 constexpr const char* mark_failed_sql = R"SQL(
 WITH e AS (
-  UPDATE emails SET status = 'failed', error_message = $2 WHERE id = $1::uuid
+  UPDATE emails SET status = 'failed', error_message = $2, smtp_reply = $5::jsonb WHERE id = $1::uuid
 ), r AS (
   UPDATE email_recipients
-     SET status = CASE WHEN $3::boolean THEN 'bounced' ELSE 'failed' END, error_message = $2
+     SET status = CASE WHEN $3::boolean THEN 'bounced' ELSE 'failed' END, error_message = $2,
+         smtp_reply = $5::jsonb
    WHERE email_id = $1::uuid
   RETURNING id, recipient_email
 ), s AS (
@@ -232,6 +250,9 @@ EmailRow parse_email(const pqxx::row& row) {
   e.recipient_name = opt<std::string>(row["recipient_name"]);
   e.unsubscribe_token = opt<std::string>(row["unsubscribe_token"]);
   e.user_exists = row["user_exists"].as<bool>();
+  e.user_email = opt<std::string>(row["user_email"]);
+  // The name is cosmetic: the user's current one when there is a user.
+  if (e.user_exists) e.recipient_name = opt<std::string>(row["user_name"]);
   e.email_daily_brief = opt<bool>(row["email_daily_brief"]);
   e.is_active = opt<bool>(row["is_active"]);
   e.brief_id = opt<std::string>(row["brief_id"]);
@@ -260,7 +281,12 @@ delivery::Facts EmailRow::facts() const {
   f.is_active = is_active;
   f.suppressed = suppressed;
   f.recipient_count = recipient_count;
+  f.address = user_exists ? user_email.value_or("") : recipient_email.value_or("");
   return f;
+}
+
+bool EmailRow::recipient_changed() const {
+  return user_exists && recipient_id && user_email && user_email != recipient_email;
 }
 
 // --- The fast path ---
@@ -358,8 +384,11 @@ void record_failed(Session& session,
   in_transaction(session, [&](Transaction& tx) { mark_failed(tx, id, error, bounce, event_data, notify); });
 }
 
-void record_retry(Session& session, const std::string& id, const std::string& error) {
-  in_transaction(session, [&](Transaction& tx) { detail::tx(tx).exec_params0(mark_retry_sql, id, error); });
+void record_retry(Session& session, const std::string& id, const std::string& error, const nlohmann::json& reply) {
+  in_transaction(session, [&](Transaction& tx) {
+    detail::tx(tx).exec_params0(mark_retry_sql, id, error,
+                                reply.is_null() ? std::optional<std::string>() : std::optional(json_text(reply)));
+  });
 }
 
 // --- Parts of a unit of work ---
@@ -382,6 +411,13 @@ void mark_sending(Transaction& tx,
   t.exec_prepared0("email_mark_sending", id, message_id, subject_variant);
 }
 
+void change_recipient(Transaction& tx, EmailRow& row) {
+  if (!row.recipient_changed()) return;
+  detail::tx(tx).exec_params0(change_recipient_sql, row.id, *row.recipient_id, *row.user_email, row.recipient_name,
+                              row.recipient_email);
+  row.recipient_email = row.user_email;
+}
+
 void mark_cancelled(Transaction& tx, const std::string& id, const std::string& reason) {
   detail::tx(tx).exec_params0(mark_cancelled_sql, id, reason);
 }
@@ -393,7 +429,10 @@ void mark_failed(Transaction& tx,
                  const nlohmann::json& event_data,
                  const nlohmann::json& notify) {
   pqxx::transaction_base& t = detail::tx(tx);
-  t.exec_params0(mark_failed_sql, id, error, bounce == Bounce::yes, event_data.dump());
+  const auto reply = event_data.find("reply");
+  const std::optional<std::string> reply_text =
+      reply == event_data.end() || reply->is_null() ? std::nullopt : std::optional(json_text(*reply));
+  t.exec_params0(mark_failed_sql, id, error, bounce == Bounce::yes, json_text(event_data), reply_text);
   if (!notify.is_null()) exec_notify(t, notify);
 }
 

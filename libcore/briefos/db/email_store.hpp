@@ -42,8 +42,12 @@ struct EmailRow {
   std::optional<std::string> recipient_email;
   std::optional<std::string> recipient_name;
   std::optional<std::string> unsubscribe_token;
-  // The user and their preferences (absent when the rows are gone).
+  // The user and their preferences (absent when the rows are gone). The
+  // address the email goes to is the user's as of now: `user_email`; when
+  // it differs from `recipient_email`, change_recipient() brings the
+  // recipient row up to date. `recipient_name` is the user's current name.
   bool user_exists = false;
+  std::optional<std::string> user_email;
   std::optional<bool> email_daily_brief;
   std::optional<bool> is_active;
   // The brief named by template_data.brief_id, if it still exists.
@@ -58,6 +62,8 @@ struct EmailRow {
 
   // What delivery::decide() needs of this row.
   delivery::Facts facts() const;
+  // True when the user's current address is not the recipient's.
+  bool recipient_changed() const;
 };
 
 // --- The fast path: one autocommit statement per group of messages ---
@@ -122,7 +128,8 @@ enum class Bounce { no, yes };
 
 // -> failed with `error`; recipients 'bounced' (and their addresses added to
 // email_suppressions as hard_bounce) with Bounce::yes, else 'failed'; one
-// 'failed' tracking event per recipient with `event_data`; NOTIFY
+// 'failed' tracking event per recipient with `event_data` (its "reply", when
+// present, is also kept in smtp_reply of the email and recipients); NOTIFY
 // briefos_events with `notify` unless it is null.
 void record_failed(Session& session,
                    const std::string& id,
@@ -131,9 +138,11 @@ void record_failed(Session& session,
                    const nlohmann::json& event_data,
                    const nlohmann::json& notify);
 
-// -> pending again after a transient failure, the error noted on the email
-// and its recipients.
-void record_retry(Session& session, const std::string& id, const std::string& error);
+// -> pending again after a transient failure or a hand-back, the error and
+// the relay's reply (mail::Reply::to_json(), or null) noted on the email and
+// its recipients. The Message-ID stays, so the next hand-over reuses it.
+void record_retry(Session& session, const std::string& id, const std::string& error,
+                  const nlohmann::json& reply = nullptr);
 
 // --- Parts of a unit of work under the email's row lock ---
 
@@ -151,6 +160,11 @@ void mark_sending(Transaction& tx,
                   const std::string& id,
                   const std::string& message_id,
                   const std::optional<std::string>& subject_variant);
+
+// When row.recipient_changed(): the recipient takes the user's current
+// address (row updated too) and a 'recipient_changed' event records the old
+// and the new one. Call only with a valid address (delivery::decide()).
+void change_recipient(Transaction& tx, EmailRow& row);
 
 // -> cancelled with `reason` on the email and its recipients, and a
 // 'cancelled' tracking event.

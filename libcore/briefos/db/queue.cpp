@@ -57,7 +57,7 @@ double to_epoch(Clock::time_point t) {
 constexpr const char* job_columns =
     "q.id, q.job_type::text, q.user_id::text, q.metadata::text, q.priority, q.attempts, "
     "q.max_attempts, q.dedup_key, q.locked_by, extract(epoch from q.scheduled_for)::float8, "
-    "extract(epoch from q.locked_until)::float8";
+    "extract(epoch from q.locked_until)::float8, extract(epoch from q.created_at)::float8";
 
 Job to_job(const pqxx::row& row) {
   Job j;
@@ -76,6 +76,7 @@ Job to_job(const pqxx::row& row) {
   j.worker_id = row[8].as<std::string>();
   j.scheduled_for = from_epoch(row[9].as<double>());
   j.locked_until = from_epoch(row[10].as<double>());
+  j.created_at = from_epoch(row[11].as<double>());
   return j;
 }
 
@@ -103,6 +104,12 @@ std::chrono::milliseconds backoff_delay(int attempt, const Backoff& b, double u)
   double d = std::min(cap_ms, base_ms * std::pow(2.0, n - 1));
   d *= 1.0 + b.jitter * std::clamp(u, -1.0, 1.0);
   return std::chrono::milliseconds(static_cast<long long>(std::max(0.0, d)));
+}
+
+bool gives_up(const Job& job, const RetryPolicy& policy, Clock::time_point now) {
+  const int limit = policy.max_attempts.value_or(job.max_attempts);
+  if (limit > 0 && job.attempts >= limit) return true;
+  return policy.give_up_after.count() > 0 && now - job.created_at >= policy.give_up_after;
 }
 
 void validate(const NewJob& job) {
@@ -358,9 +365,9 @@ FailOutcome detail::fail(pqxx::transaction_base& tx,
                  const Job& job,
                  const std::string& error,
                  FailKind kind,
-                 const Backoff& backoff,
+                 const RetryPolicy& policy,
                  std::optional<std::chrono::milliseconds> retry_in) {
-  const bool last = kind == FailKind::permanent || job.attempts >= job.max_attempts;
+  const bool last = kind == FailKind::permanent || gives_up(job, policy, Clock::now());
   std::chrono::milliseconds delay{0};
   if (!last) {
     if (retry_in) {
@@ -371,7 +378,7 @@ FailOutcome detail::fail(pqxx::transaction_base& tx,
           ^ static_cast<std::uint64_t>(job.id);
       seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
       const double u = static_cast<double>(seed >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-      delay = backoff_delay(job.attempts, backoff, u);
+      delay = backoff_delay(job.attempts, policy.backoff, u);
     }
   }
   const pqxx::result r = tx.exec_params(
@@ -490,8 +497,8 @@ std::vector<long long> complete_each(db::Transaction& tx,
   return detail::complete_each(db::detail::tx(tx), results);
 }
 FailOutcome fail(db::Transaction& tx, const Job& job, const std::string& error, FailKind kind,
-                 const Backoff& backoff, std::optional<std::chrono::milliseconds> retry_in) {
-  return detail::fail(db::detail::tx(tx), job, error, kind, backoff, retry_in);
+                 const RetryPolicy& policy, std::optional<std::chrono::milliseconds> retry_in) {
+  return detail::fail(db::detail::tx(tx), job, error, kind, policy, retry_in);
 }
 bool release(db::Transaction& tx, const Job& job) { return detail::release(db::detail::tx(tx), job); }
 int extend_leases(db::Transaction& tx, const std::string& worker_id, const std::vector<long long>& ids,

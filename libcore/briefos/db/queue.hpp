@@ -52,6 +52,7 @@ struct Job {
   std::string worker_id;
   Clock::time_point scheduled_for;
   Clock::time_point locked_until;
+  Clock::time_point created_at;
 };
 
 // Retry delay after failed attempt n (1-based):
@@ -63,6 +64,28 @@ struct Backoff {
   double jitter = 0.2;
 };
 std::chrono::milliseconds backoff_delay(int attempt, const Backoff& b, double u);
+
+// How a worker retries the transient failures of its job type: the backoff,
+// a limit on attempts, and a retry horizon. Each worker program has its own
+// (options --max-attempts, --backoff-base, --backoff-cap, --give-up-after).
+struct RetryPolicy {
+  Backoff backoff;
+  // nullopt: the job's own max_attempts (set when it was queued); 0: no
+  // limit by count, only the horizon.
+  std::optional<int> max_attempts;
+  // A transient failure later than this after the job was queued ends it
+  // (0: no horizon).
+  std::chrono::seconds give_up_after{0};
+
+  RetryPolicy() = default;
+  RetryPolicy(Backoff b) : backoff(b) {}  // a plain backoff: the job's own limit
+};
+
+// True if a transient failure of `job` (claimed, attempts counting this run)
+// at `now` is its last: the attempts are used up or the horizon has passed.
+// fail() decides with this; so does a handler that records the failure in
+// its own tables (briefos-email), so both agree.
+bool gives_up(const Job& job, const RetryPolicy& policy, Clock::time_point now);
 
 // Validate `job` for its type (metadata keys the handlers need) and throw
 // UsageError naming the job and the reason. Called by enqueue.
@@ -120,15 +143,15 @@ enum class FailKind { transient, permanent };
 // What fail() did.
 enum class FailOutcome { retried, failed, lost };
 
-// Record a failed attempt: a transient error with attempts left goes back to
-// pending at now + backoff (or + `retry_in` when given); a permanent error or
-// the last attempt ends as failed. The error is appended to the job's error
+// Record a failed attempt: a transient error goes back to pending at now +
+// backoff (or + `retry_in` when given) unless gives_up(); a permanent error
+// or the last attempt ends as failed. The error is appended to the job's error
 // history. Returns lost (changing nothing) if this worker no longer holds it.
 FailOutcome fail(db::Transaction& tx,
                  const Job& job,
                  const std::string& error,
                  FailKind kind,
-                 const Backoff& backoff = {},
+                 const RetryPolicy& policy = {},
                  std::optional<std::chrono::milliseconds> retry_in = std::nullopt);
 
 // Give a job back untouched (graceful shutdown): pending again, the attempt

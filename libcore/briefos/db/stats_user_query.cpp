@@ -11,6 +11,7 @@
 
 #include "briefos/db/detail/stats_read.hpp"
 #include "briefos/jobs.hpp"
+#include "briefos/mail/reply.hpp"
 #include "briefos/util/text.hpp"
 
 #include <map>
@@ -104,7 +105,8 @@ void load_emails(pqxx::transaction_base& tx, const std::string& user_id, const W
          (EXTRACT(EPOCH FROM COALESCE(er.sent_at, e.sent_at)) * 1000000)::bigint AS sent_at,
          e.error_message, er.recipient_email, er.status AS recipient_status,
          (EXTRACT(EPOCH FROM er.opened_at) * 1000000)::bigint AS opened_at,
-         COALESCE(er.open_count, 0) AS open_count, er.error_message AS recipient_error
+         COALESCE(er.open_count, 0) AS open_count, er.error_message AS recipient_error,
+         COALESCE(er.smtp_reply, e.smtp_reply)::text AS smtp_reply
     FROM daily_briefs b
     JOIN emails e ON e.category = 'daily_brief'
                  AND e.template_data->>'brief_id' = b.id::text
@@ -123,6 +125,9 @@ void load_emails(pqxx::transaction_base& tx, const std::string& user_id, const W
     m.opened_at = opt_time(r["opened_at"]);
     m.open_count = r["open_count"].as<long long>();
     m.recipient_error = opt_text(r["recipient_error"]);
+    if (const auto reply = opt_text(r["smtp_reply"])) {
+      m.relay_reply = mail::Reply::from_json(nlohmann::json::parse(*reply, nullptr, false)).describe();
+    }
     briefs[index.at(r["brief_id"].c_str())].emails.push_back(m);
   }
 }

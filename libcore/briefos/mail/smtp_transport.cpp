@@ -8,7 +8,9 @@
 // one handle and sets MAIL FROM, RCPT TO and the upload reader per message.
 // After any failure the handle is dropped and the next message starts a fresh
 // session, because the server's state after a refused command or a broken
-// DATA phase is not something to build on.
+// DATA phase is not something to build on. A kept connection the server
+// closed meanwhile shows up as a failure before MAIL FROM was accepted; that
+// one is retried once at once on a new connection (nothing was handed over).
 //
 // TLS: smtps:// is implicit TLS. smtp:// upgrades with STARTTLS: "required"
 // (CURLUSESSL_ALL, refuses to go on without TLS) is the default whenever a
@@ -16,24 +18,37 @@
 // otherwise "opportunistic" (CURLUSESSL_TRY) is the default, which suits a
 // relay on loopback. ?tls=none turns STARTTLS off.
 //
-// Errors are classified by the server's last reply code
-// (CURLINFO_RESPONSE_CODE): 4xx is transient; 5xx to RCPT or to the end of
-// DATA is a rejection of this recipient or message (bounce and suppress);
-// 5xx to MAIL FROM is a configuration problem of ours (the message fails, the
-// recipient is not blamed); a refused connection, a reset or a timeout is
-// transient. The overall timeout defaults to 10 minutes, the RFC 5321
-// 4.5.3.2 limit for the reply to the end of DATA: a shorter timeout turns a
-// slow but successful delivery into a retry and so into a duplicate.
+// What the server said: libcurl reports only the last reply code and a
+// generic message ("Weird server reply"), so the transport follows the
+// dialogue through libcurl's debug callback: each command it sends moves the
+// stage (EHLO, MAIL, RCPT, DATA, the end of the message) and each reply is
+// kept whole. A failure is then the stage, the reply code, the RFC 3463
+// enhanced code and the text, classified by mail::classify() (reply.cpp has
+// the policy).
+//
+// Timeouts per phase, enforced in libcurl's progress callback (called at
+// least once a second, also while nothing moves): the connect and TLS
+// handshake (--connect-timeout), the greeting and every command's reply
+// (--command-timeout), the reply to the end of DATA (--timeout, RFC 5321's
+// 10 minutes by default). The same callback polls the stop flag, so SIGTERM
+// aborts a hand-over within about a second (FailureKind::interrupted).
 #include "briefos/error.hpp"
+#include "briefos/mail/reply.hpp"
 #include "briefos/mail/transport.hpp"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstring>
+
+#include <sys/socket.h>
 
 namespace briefos::mail {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 enum class Tls { required, opportunistic, none, implicit };
 
@@ -65,10 +80,166 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if ((s[i] | 0x20) != (prefix[i] | 0x20)) return false;
+  }
+  return true;
+}
+
+// The dialogue of one hand-over, as seen through libcurl's debug callback,
+// and the phase deadlines checked by its progress callback.
+struct Dialogue {
+  Stage stage = Stage::connect;
+  bool waiting_reply = true;      // a reply is due (greeting, command, end of DATA)
+  Clock::time_point since;        // when the current wait began
+  int code = 0;                   // the last complete reply
+  std::string text;
+  std::string partial;            // lines of a multi-line reply so far
+  bool timed_out = false;
+  bool interrupted = false;
+  bool quitting = false;          // QUIT sent (on cleanup): its 221 is not the story
+  curl_off_t uploaded = -1;
+  curl_socket_t socket = CURL_SOCKET_BAD;  // the connection's, to shut it down
+  // Limits and the stop flag (from the transport).
+  std::chrono::milliseconds command_timeout{60000};
+  std::chrono::milliseconds data_timeout{600000};
+  const std::function<bool()>* stop = nullptr;
+
+  void begin(bool reused) {
+    stage = reused ? Stage::mail : Stage::connect;
+    waiting_reply = !reused;
+    since = Clock::now();
+    code = 0;
+    text.clear();
+    partial.clear();
+    timed_out = interrupted = quitting = false;
+    uploaded = -1;
+  }
+
+  void command(std::string_view line) {
+    // Only the verb: AUTH's arguments are the credentials.
+    spdlog::debug("smtp > {}", line.substr(0, std::min(line.find_first_of(" \r\n"), line.size())));
+    if (starts_with_ci(line, "MAIL FROM")) stage = Stage::mail;
+    else if (starts_with_ci(line, "RCPT TO")) stage = Stage::rcpt;
+    else if (starts_with_ci(line, "DATA")) stage = Stage::data;
+    else if (starts_with_ci(line, "QUIT")) {
+      quitting = true;
+      return;
+    }
+    else if (starts_with_ci(line, "EHLO") || starts_with_ci(line, "HELO") || starts_with_ci(line, "STARTTLS")
+             || starts_with_ci(line, "AUTH")) stage = Stage::hello;
+    // Anything else (an AUTH continuation) stays in its stage.
+    waiting_reply = true;
+    since = Clock::now();
+  }
+
+  void reply_line(std::string_view line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    if (line.size() < 3 || quitting) return;
+    spdlog::debug("smtp < {}", line);
+    if (stage == Stage::connect) stage = Stage::greeting;
+    const bool more = line.size() > 3 && line[3] == '-';
+    const std::string_view rest = line.size() > 4 ? line.substr(4) : std::string_view();
+    if (!partial.empty()) partial += " / ";
+    partial += rest;
+    if (more) return;
+    code = std::atoi(std::string(line.substr(0, 3)).c_str());
+    text = std::move(partial);
+    partial.clear();
+    waiting_reply = false;
+    // 354 (only ever the answer to DATA): the message body goes out now; its
+    // end gets the DATA limit.
+    if (code == 354) {
+      stage = Stage::end_of_data;
+      since = Clock::now();
+    }
+  }
+
+  // 0 to go on, 1 to abort the transfer.
+  // Stop the transfer: the callback's non-zero return, and the socket shut
+  // down, because libcurl (7.88) waits for the reply to the end of DATA in a
+  // blocking loop of its "done" phase that does not heed that return value.
+  int abort_transfer() {
+    if (socket != CURL_SOCKET_BAD) ::shutdown(socket, SHUT_RDWR);
+    return 1;
+  }
+
+  int tick(curl_off_t ulnow) {
+    if (stop != nullptr && *stop && (*stop)()) {
+      interrupted = true;
+      return abort_transfer();
+    }
+    const auto now = Clock::now();
+    if (stage == Stage::end_of_data) {
+      // While the body moves, progress is the proof of life; from the last
+      // byte sent, the reply to the end of DATA has the long limit. (libcurl
+      // counts the body after its own line-ending work, so "all sent" cannot
+      // be told from the totals: the limit runs from the last progress.)
+      if (ulnow != uploaded) {
+        uploaded = ulnow;
+        since = now;
+        return 0;
+      }
+      if (now - since > data_timeout) timed_out = true;
+      return timed_out ? abort_transfer() : 0;
+    }
+    if (waiting_reply && stage != Stage::connect && now - since > command_timeout) {
+      timed_out = true;
+      return abort_transfer();
+    }
+    return 0;
+  }
+};
+
+extern "C" int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* userp) {
+  auto* d = static_cast<Dialogue*>(userp);
+  const std::string_view text(data, size);
+  switch (type) {
+    case CURLINFO_HEADER_OUT: d->command(text); break;
+    case CURLINFO_TEXT:
+      // TCP is up: from here the greeting is due within --command-timeout.
+      if (d->stage == Stage::connect && text.rfind("Connected to", 0) == 0) {
+        d->stage = Stage::greeting;
+        d->waiting_reply = true;
+        d->since = Clock::now();
+      }
+      break;
+    case CURLINFO_HEADER_IN: {
+      // libcurl may pass several reply lines at once.
+      std::size_t start = 0;
+      while (start < text.size()) {
+        const std::size_t nl = text.find('\n', start);
+        const std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        d->reply_line(text.substr(start, end - start));
+        start = end;
+      }
+      break;
+    }
+    default: break;
+  }
+  return 0;
+}
+
+// Every new connection's socket (one per handle at a time: a failure drops
+// the handle).
+extern "C" int on_socket(void* userp, curl_socket_t fd, curlsocktype) {
+  static_cast<Dialogue*>(userp)->socket = fd;
+  return CURL_SOCKOPT_OK;
+}
+
+extern "C" int on_progress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t ulnow) {
+  return static_cast<Dialogue*>(userp)->tick(ulnow);
+}
+
 class SmtpTransport final : public Transport {
 public:
   explicit SmtpTransport(const TransportConfig& cfg)
-      : m_connect_timeout(cfg.connect_timeout), m_timeout(cfg.timeout) {
+      : m_connect_timeout(cfg.connect_timeout), m_stop(cfg.stop) {
+    m_dialogue.command_timeout = cfg.command_timeout;
+    m_dialogue.data_timeout = cfg.timeout;
+    m_dialogue.stop = &m_stop;
     std::string url = cfg.url;
     const bool implicit = url.rfind("smtps://", 0) == 0;
     m_tls = implicit ? Tls::implicit : Tls::opportunistic;
@@ -98,6 +269,21 @@ public:
   ~SmtpTransport() override { reset(); }
 
   void send(const Outgoing& m) override {
+    const bool reused = m_curl != nullptr && m_sent > 0;
+    try {
+      attempt(m, reused);
+    } catch (const SendError& e) {
+      // A kept connection the server closed while idle: nothing was handed
+      // over, so try once more on a fresh one.
+      if (!reused || e.kind() != FailureKind::unavailable) throw;
+      attempt(m, false);
+    }
+  }
+
+  std::string describe() const override { return m_url; }
+
+private:
+  void attempt(const Outgoing& m, bool reused) {
     if (m_curl == nullptr) open();
     Reader reader{&m.data, 0};
     curl_slist* rcpt = nullptr;
@@ -109,56 +295,74 @@ public:
     curl_easy_setopt(m_curl, CURLOPT_READDATA, &reader);
     curl_easy_setopt(m_curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(m.data.size()));
     m_errbuf[0] = '\0';
+    m_dialogue.begin(reused);
     const CURLcode rc = curl_easy_perform(m_curl);
-    long code = 0;
-    curl_easy_getinfo(m_curl, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_setopt(m_curl, CURLOPT_MAIL_RCPT, nullptr);
     curl_slist_free_all(rcpt);
-    if (rc == CURLE_OK) return;
-
-    std::string detail = m_errbuf[0] != '\0' ? std::string(m_errbuf) : curl_easy_strerror(rc);
+    if (rc == CURLE_OK) {
+      ++m_sent;
+      return;
+    }
+    const std::string detail = m_errbuf[0] != '\0' ? std::string(m_errbuf) : curl_easy_strerror(rc);
     reset();
-    const std::string to = m.recipients.empty() ? std::string() : m.recipients.front();
-    std::string msg = "could not send email to \"" + to + "\" via " + describe() + ": " + detail;
-    if (code > 0 && detail.find(std::to_string(code)) == std::string::npos) {
-      msg += " (server replied " + std::to_string(code) + ")";
-    }
-    if (rc == CURLE_LOGIN_DENIED) {
-      throw SendError(msg + "; check the user and BRIEFOS_SMTP_PASSWORD", FailureKind::transient, code);
-    }
-    if (code >= 500 && code < 600) {
-      if (detail.find("MAIL failed") != std::string::npos) {
-        throw SendError(msg + " (the sender address was refused)", FailureKind::permanent, code);
-      }
-      if (detail.find("unexpected smtp-server response") != std::string::npos
-          && detail.find("RCPT") == std::string::npos) {
-        // Greeting or EHLO refused: the server, not this recipient.
-        throw SendError(msg, FailureKind::transient, code);
-      }
-      throw SendError(msg, FailureKind::rejected, code);
-    }
-    throw SendError(msg, FailureKind::transient, code);
+    fail(m, rc, detail);
   }
 
-  std::string describe() const override { return m_url; }
+  [[noreturn]] void fail(const Outgoing& m, CURLcode rc, const std::string& detail) const {
+    const Dialogue& d = m_dialogue;
+    Reply reply;
+    reply.stage = d.stage;
+    // The last reply counts only if it is a refusal: a 250 to RCPT followed
+    // by a dropped connection at DATA is a connection failure at DATA.
+    if (d.code >= 400 && !d.waiting_reply) {
+      reply.code = d.code;
+      reply.text = d.text;
+      reply.enhanced = enhanced_code(d.text, d.code);
+    } else if (d.timed_out) {
+      reply.text = "no reply within the " + std::string(d.stage == Stage::end_of_data ? "--timeout" : "--command-timeout")
+                   + " limit";
+    } else if (d.interrupted) {
+      reply.text = "stopped by a signal before the server answered";
+    } else {
+      reply.text = detail;
+    }
+    if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT
+        || (rc == CURLE_OPERATION_TIMEDOUT && d.stage == Stage::connect)) {
+      reply.stage = Stage::connect;
+    }
+    const std::string to = m.recipients.empty() ? std::string() : m.recipients.front();
+    std::string msg = "could not send email to \"" + to + "\" via " + describe() + ": " + reply.describe();
+    FailureKind kind = d.interrupted ? FailureKind::interrupted : classify(reply);
+    if (rc == CURLE_LOGIN_DENIED) msg += "; check the user and BRIEFOS_SMTP_PASSWORD";
+    if (rc == CURLE_USE_SSL_FAILED || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION) {
+      // TLS never came up: the relay's (or our CA file's) problem.
+      kind = FailureKind::unavailable;
+    }
+    throw SendError(msg, kind, std::move(reply));
+  }
 
-private:
   void open() {
     m_curl = curl_easy_init();
-    if (m_curl == nullptr) throw SendError("could not initialise libcurl", FailureKind::transient);
+    m_sent = 0;
+    if (m_curl == nullptr) throw SendError("could not initialise libcurl", FailureKind::unavailable);
     curl_easy_setopt(m_curl, CURLOPT_URL, m_url.c_str());
     curl_easy_setopt(m_curl, CURLOPT_ERRORBUFFER, m_errbuf);
     curl_easy_setopt(m_curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(m_curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(m_curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_connect_timeout.count()));
-    curl_easy_setopt(m_curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeout.count()));
-    // libcurl (7.88) waits for the reply to the end of DATA under its own
-    // per-reply limit, 120 s unless set, and not under CURLOPT_TIMEOUT_MS:
-    // a server hanging after DATA held a --timeout 3 run for 123 s, and a
-    // server answering after 120 s (RFC 5321 allows 10 minutes) became a
-    // retry, so a duplicate. Each reply gets --timeout too.
-    curl_easy_setopt(m_curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-                     static_cast<long>((m_timeout.count() + 999) / 1000));
+    // The dialogue (stages, whole replies) and the per-phase deadlines.
+    curl_easy_setopt(m_curl, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(m_curl, CURLOPT_DEBUGDATA, &m_dialogue);
+    curl_easy_setopt(m_curl, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(m_curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(m_curl, CURLOPT_XFERINFODATA, &m_dialogue);
+    curl_easy_setopt(m_curl, CURLOPT_SOCKOPTFUNCTION, on_socket);
+    curl_easy_setopt(m_curl, CURLOPT_SOCKOPTDATA, &m_dialogue);
+    curl_easy_setopt(m_curl, CURLOPT_NOPROGRESS, 0L);
+    // libcurl's own per-reply limit (120 s unless set) is only a backstop
+    // behind the progress callback's: the longer of the two phase limits.
+    const auto longest = std::max(m_dialogue.command_timeout, m_dialogue.data_timeout);
+    curl_easy_setopt(m_curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, static_cast<long>((longest.count() + 999) / 1000 + 5));
     // Keep an idle connection for up to 5 minutes between messages.
     curl_easy_setopt(m_curl, CURLOPT_MAXAGE_CONN, 300L);
     curl_easy_setopt(m_curl, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -180,16 +384,19 @@ private:
   void reset() {
     if (m_curl != nullptr) curl_easy_cleanup(m_curl);
     m_curl = nullptr;
+    m_sent = 0;
   }
 
   CURL* m_curl = nullptr;
+  long long m_sent = 0;  // messages accepted on the current connection
   std::string m_url;
   std::string m_user;
   std::string m_password;
   std::string m_ca_file;
   Tls m_tls = Tls::opportunistic;
   std::chrono::milliseconds m_connect_timeout;
-  std::chrono::milliseconds m_timeout;
+  std::function<bool()> m_stop;
+  Dialogue m_dialogue;
   char m_errbuf[CURL_ERROR_SIZE] = {};
 };
 

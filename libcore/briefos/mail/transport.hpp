@@ -2,11 +2,12 @@
 #pragma once
 
 // The ways a composed message leaves briefos (SMTP, Maildir, webhook),
-// behind one interface, and how a failed hand-over is classified
-// (transient, permanent, rejected). Every libcurl call is under mail/ and
+// behind one interface; a failed hand-over is a SendError with the relay's
+// reply and its classification (mail/reply.hpp). Every libcurl call is under mail/ and
 // http/.
 
 #include "briefos/error.hpp"
+#include "briefos/mail/reply.hpp"
 
 #include <chrono>
 #include <functional>
@@ -29,27 +30,28 @@ struct Outgoing {
   std::string data;                     // the RFC 5322 message, CRLF lines
 };
 
-// How a failed hand-over should be treated.
-enum class FailureKind {
-  transient,  // 4xx, connection refused or lost, timeout, disk full: retry
-  permanent,  // the message can never go this way (webhook 4xx): fail it
-  rejected,   // the server refused the recipient or message for good (5xx):
-              // fail, mark the recipient bounced and suppress the address
-};
-
 // A failed hand-over. `what()` is a complete message
-// ("could not send email to "x@y": 451 ..."), `reply_code` the SMTP or
-// HTTP status when there was one (0 otherwise).
+// ("could not send email to "x@y" via smtp://relay: 451 4.3.0 ... (end_of_data)"),
+// `reply()` what the server said and when, `kind()` what to make of it
+// (mail::classify() of the reply, or set by the transport itself).
 class SendError : public Error {
 public:
+  SendError(const std::string& message, FailureKind kind, Reply reply)
+      : Error(message), m_kind(kind), m_reply(std::move(reply)) {}
+  // A failure with only a status code (0: none).
   SendError(const std::string& message, FailureKind kind, long reply_code = 0)
-      : Error(message), m_kind(kind), m_reply_code(reply_code) {}
+      : Error(message), m_kind(kind) {
+    m_reply.code = static_cast<int>(reply_code);
+    m_reply.stage = reply_code > 0 ? Stage::response : Stage::connect;
+    m_reply.text = message;
+  }
   FailureKind kind() const noexcept { return m_kind; }
-  long reply_code() const noexcept { return m_reply_code; }
+  long reply_code() const noexcept { return m_reply.code; }
+  const Reply& reply() const noexcept { return m_reply; }
 
 private:
   FailureKind m_kind;
-  long m_reply_code;
+  Reply m_reply;
 };
 
 // A way to deliver messages. One instance per worker slot; instances are
@@ -73,8 +75,16 @@ struct TransportConfig {
   std::optional<std::string> password;    // SMTP AUTH password (env or file)
   std::optional<std::string> webhook_secret;  // BRIEFOS_WEBHOOK_SECRET
   std::string ca_file;  // PEM CA bundle for TLS (a private CA); empty: the system's
+  // Per phase (SMTP): the TCP connect and TLS handshake; the greeting and
+  // the reply to each command; the reply to the end of DATA (RFC 5321
+  // 4.5.3.2 allows the server 10 minutes there: giving up sooner turns a slow
+  // delivery into a retry, so a duplicate).
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds timeout{600000};  // whole message incl. final reply
+  std::chrono::milliseconds command_timeout{60000};
+  std::chrono::milliseconds timeout{600000};  // the reply to the end of DATA
+  // Polled about once a second during a hand-over: true aborts it
+  // (SendError with FailureKind::interrupted). Default: never.
+  std::function<bool()> stop;
 };
 
 // Check `cfg` without connecting anywhere: a known scheme, a host, no

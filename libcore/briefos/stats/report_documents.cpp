@@ -157,13 +157,14 @@ Document user_document(const UserReport& r, const Meta& meta) {
                     {"opened_at", "opened at", Kind::time},
                     {"open_count", "opens", Kind::count},
                     {"outcome", "outcome", Kind::text},
-                    {"reason", "reason", Kind::text}};
+                    {"reason", "reason", Kind::text},
+                    {"relay_reply", "relay reply", Kind::text}};
   for (const UserBrief& b : r.briefs) {
     const Value llm = opt(b.llm_status);
     if (b.emails.empty()) {
       briefs.rows.push_back({b.brief_date, b.id, b.status, opt(b.generation_seconds), b.project_count,
                              std::string(b.is_empty ? "yes" : "no"), llm, Value{}, Value{}, Value{}, Value{},
-                             Value{}, Value{}, Value{}, email_outcome(u, b), opt(b.error)});
+                             Value{}, Value{}, Value{}, email_outcome(u, b), opt(b.error), Value{}});
       continue;
     }
     for (const UserEmail& m : b.emails) {
@@ -174,7 +175,7 @@ Document user_document(const UserReport& r, const Meta& meta) {
       briefs.rows.push_back({b.brief_date, b.id, b.status, opt(b.generation_seconds), b.project_count,
                              std::string(b.is_empty ? "yes" : "no"), llm, m.id, m.status, opt(m.sent_at),
                              opt(m.recipient), opt(m.recipient_status), opt(m.opened_at), m.open_count,
-                             email_outcome(u, single), opt(reason)});
+                             email_outcome(u, single), opt(reason), opt(m.relay_reply)});
     }
   }
   doc.sections.push_back(briefs);

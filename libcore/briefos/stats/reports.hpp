@@ -133,6 +133,7 @@ struct UserEmail {
   long long open_count = 0;
   std::optional<std::string> error;            // emails.error_message
   std::optional<std::string> recipient_error;  // email_recipients.error_message
+  std::optional<std::string> relay_reply;      // emails.smtp_reply, described
 };
 
 struct UserBrief {

@@ -135,6 +135,7 @@ std::string user_table(const UserReport& r, const Meta& meta) {
       if (m.recipient_error && m.recipient_error != m.error) {
         out << "      recipient error: " << one_line(*m.recipient_error, 100) << "\n";
       }
+      if (m.relay_reply) out << "      relay reply: " << one_line(*m.relay_reply, 160) << "\n";
     }
   }
   Document jobs_doc = user_document(r, meta);

@@ -150,9 +150,13 @@ Delivery reported(Sender& sender, const worker::Report& r) {
     d.status = Result::retrying;
   } else if (r.status == worker::Status::failed) {
     d.status = Result::failed;
+  } else if (r.status == worker::Status::released && d.status != Result::deferred) {
+    // The unstarted rest of a batch: at shutdown, or after the relay failed.
+    d.status = Result::deferred;
+    if (d.error.empty()) d.error = "given back unstarted; pending again";
   } else if (r.status == worker::Status::lost || r.status == worker::Status::released) {
     if (d.status == Result::none || d.status == Result::retrying) d.status = Result::skipped;
-    if (d.error.empty()) d.error = r.status == worker::Status::lost ? "job lease lost" : "released at shutdown";
+    if (d.error.empty()) d.error = "job lease lost";
   } else if (d.status == Result::none) {
     d.status = Result::sent;
   }
@@ -173,6 +177,13 @@ int run_send(cli::Context& ctx, Options& o, const Settings& settings) {
   auto sender = std::make_shared<Sender>(
       settings, [tc] { return mail::make_transport(tc); }, limiter, o.notify, fault);
   sender->set_batching(std::chrono::milliseconds(o.flush_interval_ms), flush_group);
+  sender->set_retry_policy(o.worker.retry);
+  // A relay outage: stop after --max-relay-failures in a row when run from
+  // cron (--drain, --once, --jobs), so the outage shows; a long-running
+  // worker keeps pausing and trying unless told otherwise.
+  o.worker.max_outage = o.max_relay_failures >= 0 ? o.max_relay_failures
+                        : o.worker.mode == worker::Mode::run ? 0
+                                                             : default_max_relay_failures;
   const worker::Handler handler = [sender](db::Session& session, const queue::Job& job) {
     return sender->handle(session, job);
   };
@@ -183,6 +194,7 @@ int run_send(cli::Context& ctx, Options& o, const Settings& settings) {
   const worker::Totals totals = worker::run(ctx.database_url, ctx.tool_name, {jobs::email_type}, o.worker,
                                             handler, reporter, sender->hooks());
   report.summary(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), sender->resent());
+  if (totals.outage) report.relay_down(mail::make_transport(tc)->describe(), totals.outage_error);
   return worker::exit_status(totals);
 }
 

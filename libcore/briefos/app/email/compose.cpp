@@ -108,7 +108,7 @@ Composed compose(const Settings& settings,
                  const store::EmailRow& row,
                  std::chrono::system_clock::time_point now) {
   if (!row.recipient_email) throw mime::MimeError("email " + row.id + " has no recipient");
-  mime::Mailbox from{row.from_email, row.from_name};
+  mime::Mailbox from{row.from_email, mime::clean_display_name(row.from_name)};
   if (settings.from) {
     from.address = settings.from->address;
     if (!settings.from->name.empty()) from.name = settings.from->name;
@@ -129,7 +129,9 @@ Composed compose(const Settings& settings,
   v.brief_id = brief_id;
   v.brief_date = brief_date_of(row);
   v.markdown = row.markdown;
-  v.recipient_name = row.recipient_name.value_or("");
+  // The name is cosmetic: cleaned, never a reason to fail the email.
+  const std::string to_name = mime::clean_display_name(row.recipient_name.value_or(""));
+  v.recipient_name = to_name;
   v.recipient_email = *row.recipient_email;
   v.from_name = from.name;
   const auto reeng = row.template_data.find("is_reengagement");
@@ -149,7 +151,7 @@ Composed compose(const Settings& settings,
   } else if (row.reply_to && !row.reply_to->empty()) {
     m.reply_to = mime::Mailbox{*row.reply_to, ""};
   }
-  m.to = {*row.recipient_email, row.recipient_name.value_or("")};
+  m.to = {*row.recipient_email, to_name};
   m.subject = c.rendered.subject;
   m.message_id = message_id;
   m.date = now;

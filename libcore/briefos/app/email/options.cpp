@@ -3,6 +3,7 @@
 #include "briefos/app/email/options.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/util/stop.hpp"
 #include "briefos/util/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,13 @@ void check_url_option(const std::string& option, const std::string& value) {
 
 void add_options(cli::Tool& tool, Options& o) {
   CLI::App& app = tool.app();
+  // Email jobs retry transient refusals with a horizon, not a count: 30 s
+  // doubling to 5 minutes, for a day (issue 16: a two-hour relay problem
+  // loses nothing, and mail flows within 5 minutes of its end).
+  o.worker.retry.max_attempts = 0;
+  o.worker.retry.backoff.base = std::chrono::seconds(30);
+  o.worker.retry.backoff.cap = std::chrono::minutes(5);
+  o.worker.retry.give_up_after = std::chrono::hours(24);
   worker::add_options(app, o.worker, o.jobs_from);
   // The shared option reads job ids; here it reads email ids.
   app.get_option("--jobs")->description("Send exactly the emails in FILE ('-': stdin)");
@@ -57,14 +65,22 @@ void add_options(cli::Tool& tool, Options& o) {
                  ->type_name("FILE")
                  ->check(CLI::ExistingFile);
   tool.bind_env(ca, {"BRIEFOS_SMTP_CA_FILE"});
-  app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds to wait for a connection")
+  app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds to connect (TCP, TLS, greeting, EHLO, AUTH)")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 600))
       ->capture_default_str();
-  app.add_option("--timeout", o.timeout_s, "Seconds for one message incl. final reply")
+  app.add_option("--command-timeout", o.command_timeout_s, "Seconds to wait for the greeting and each reply")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout_s, "Seconds to wait for the reply to the end of DATA")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  app.add_option("--max-relay-failures", o.max_relay_failures,
+                 "Stop after N relay failures in a row (0: never) [5; 0 when long-running]")
+      ->type_name("N")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("--from", o.from, "From header: ADDRESS or \"Name <ADDRESS>\"")->type_name("ADDR");
   app.add_option("--reply-to", o.reply_to, "Reply-To header")->type_name("ADDR");
   auto* base = app.add_option("--base-url", o.base_url, "Web app URL for links")
@@ -183,7 +199,9 @@ mail::TransportConfig make_transport_config(const Options& o) {
   tc.webhook_secret = cli::read_secret({"BRIEFOS_WEBHOOK_SECRET"}, "");
   tc.ca_file = o.ca_file;
   tc.connect_timeout = std::chrono::seconds(o.connect_timeout_s);
+  tc.command_timeout = std::chrono::seconds(o.command_timeout_s);
   tc.timeout = std::chrono::seconds(o.timeout_s);
+  tc.stop = [] { return util::stop_requested(); };
   mail::validate(tc);
   return tc;
 }

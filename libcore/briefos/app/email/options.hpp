@@ -23,6 +23,10 @@ namespace briefos::app::email {
 // statement when batching (--flush-interval above 0).
 inline constexpr std::size_t flush_group = 32;
 
+// Relay failures in a row after which a --drain, --once or --jobs run stops
+// (exit 6); a long-running worker keeps trying (0).
+inline constexpr int default_max_relay_failures = 5;
+
 struct Options {
   worker::Options worker;
   std::string jobs_from;
@@ -32,7 +36,9 @@ struct Options {
   std::string password_file;
   std::string ca_file;
   int connect_timeout_s = 10;
+  int command_timeout_s = 60;
   int timeout_s = 600;
+  int max_relay_failures = -1;  // -1: default_max_relay_failures, or 0 in the long-running mode
   std::string from;
   std::string reply_to;
   std::string base_url = "https://localhost";

@@ -7,6 +7,7 @@
 #include "briefos/error.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -54,6 +55,7 @@ void Report::line(const Delivery& d, long long job_id, double seconds) {
                  {"recipient", d.recipient.empty() ? ordered(nullptr) : ordered(d.recipient)},
                  {"duration_ms", static_cast<long long>(seconds * 1000.0 + 0.5)}};
     if (!d.error.empty()) line["error"] = d.error;
+    if (!d.reply.is_null()) line["reply"] = d.reply;
     if (d.resent) line["resent"] = true;
     m_ctx.out << line.dump() << "\n";
     return;
@@ -74,9 +76,17 @@ void Report::summary(double seconds, long long resent) {
                 seconds > 0 ? static_cast<double>(m_counts[Result::sent]) / seconds : 0.0);
   m_ctx.err << m_ctx.tool_name << ": " << m_counts[Result::sent] << " sent, " << m_counts[Result::cancelled]
             << " cancelled, " << m_counts[Result::skipped] << " skipped, " << m_counts[Result::failed]
-            << " failed, " << m_counts[Result::retrying] << " retrying in " << rate_text;
+            << " failed, " << m_counts[Result::retrying] << " retrying";
+  if (m_counts[Result::deferred] > 0) m_ctx.err << ", " << m_counts[Result::deferred] << " deferred";
+  m_ctx.err << " in " << rate_text;
   if (resent > 0) m_ctx.err << "; " << resent << " resent from 'sending' (duplicate window)";
   m_ctx.err << "\n";
+}
+
+void Report::relay_down(const std::string& relay, const std::string& last_error) {
+  // A warning-level line whatever -q says: cron mails it, journald keeps it.
+  spdlog::warn("the mail relay {} is unavailable; the emails stay pending with no attempt used "
+               "(exit status {}): {}", relay, static_cast<int>(exit_unavailable), last_error);
 }
 
 void dry_line(cli::Context& ctx, bool json, const DryLine& l) {

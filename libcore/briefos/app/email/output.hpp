@@ -25,9 +25,14 @@ public:
   // pending job), `seconds` the time spent on it.
   void line(const Delivery& d, long long job_id, double seconds);
 
-  // "N sent, N cancelled, N skipped, N failed, N retrying in T s (R
-  // messages/s)", with the resends from 'sending' when there were any.
+  // "N sent, N cancelled, N skipped, N failed, N retrying[, N deferred]
+  // in T s (R messages/s)", with the resends from 'sending' when there were
+  // any.
   void summary(double seconds, long long resent);
+
+  // The run ended in a relay outage: one warning naming the relay, the
+  // exit status and the last failure.
+  void relay_down(const std::string& relay, const std::string& last_error);
 
 private:
   cli::Context& m_ctx;

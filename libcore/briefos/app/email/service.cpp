@@ -28,11 +28,15 @@
 //
 // After the hand-over, one statement records the outcome together with the
 // job: accepted -> 'sent' (sent_at, recipients sent, a 'sent' event, job
-// completed); 4xx / connection / timeout -> 'pending' again with the error,
-// and the queue retries with backoff (on the last attempt 'failed'); 5xx ->
-// 'failed', recipients 'bounced', the address suppressed, a 'failed' event and
-// no retry (delivery::after_failure()). Failures are recorded at once, one by
-// one.
+// completed). A refusal is classified by mail::classify() (stage, reply
+// code, enhanced code) and handled by delivery::after_failure(): the relay
+// unreachable -> 'pending', the job handed back without using an attempt and
+// the worker pausing (and stopping after --max-relay-failures); 4xx or a
+// connection lost after MAIL -> 'pending' with the error and the reply, the
+// queue retrying with backoff until the retry horizon, then 'failed'; a
+// refused message -> 'failed', the address kept; a refused recipient ->
+// 'failed', recipients 'bounced', the address suppressed. Failures are
+// recorded at once, one by one, with the relay's reply.
 //
 // Throughput: each worker slot keeps its own transport (one open SMTP
 // connection) and renderer; a shared token bucket enforces --rate across
@@ -42,6 +46,7 @@
 #include "briefos/app/email/slot.hpp"
 #include "briefos/delivery.hpp"
 #include "briefos/error.hpp"
+#include "briefos/mime.hpp"
 #include "briefos/util/stop.hpp"
 #include "briefos/util/text.hpp"
 
@@ -74,6 +79,7 @@ const char* to_string(Result result) noexcept {
     case Result::skipped: return "skipped";
     case Result::failed: return "failed";
     case Result::retrying: return "retrying";
+    case Result::deferred: return "deferred";
   }
   return "";
 }
@@ -208,7 +214,10 @@ std::optional<worker::Outcome> Sender::start(db::Session& session, Slot& slot, c
     m.fast = store::begin_send(session, {d.email_id, subject_variant(m_settings, d.email_id)},
                                message_id_domain(m_settings));
   }
-  if (m.fast && m.fast->marked_sending) {
+  // A row the fast path marked goes straight on only if the full decision
+  // agrees (the address check is not in its SQL); any other goes the
+  // transactional way, which decides under the row lock.
+  if (m.fast && m.fast->marked_sending && delivery::decide(m.fast->facts()).verdict == delivery::Verdict::send) {
     ready.row = std::move(*m.fast);
     ready.resend = delivery::is_resend(m.before.value_or(delivery::email_status(ready.row.status)));
     start_marked(session, slot, job, d, ready);
@@ -238,6 +247,9 @@ std::optional<worker::Outcome> Sender::start_locked(db::Session& session, Slot& 
   auto loaded = store::load_email(tx, d.email_id, store::Lock::yes);
   if (!loaded) fail_job(job.id, d, "email " + d.email_id + " does not exist");
   store::EmailRow& row = ready.row = std::move(*loaded);
+  // The email goes to whoever the user is now: a changed (valid) address
+  // updates the recipient, with an event, before anything is decided.
+  if (row.recipient_changed() && mime::is_valid_address(*row.user_email)) store::change_recipient(tx, row);
   d.recipient = row.recipient_email.value_or("");
   d.message_id = row.message_id.value_or("");
   const delivery::Decision decision = delivery::decide(row.facts());
@@ -301,12 +313,10 @@ std::optional<worker::Outcome> Sender::wait_turn(db::Session& session, Slot& slo
   }
   if (!m_limiter || m_limiter->acquire([] { return util::stop_requested(); })) return std::nullopt;
   store::record_retry(session, ready.row.id, "stopped before sending");
-  d.status = Result::retrying;
+  d.status = Result::deferred;
   d.error = "stopped before sending";
   remember(job.id, d);
-  worker::Outcome o = worker::Outcome::transient(d.error);
-  o.retry_in = std::chrono::milliseconds(0);
-  return o;
+  return worker::Outcome::interrupted(d.error);
 }
 
 worker::Outcome Sender::hand_over(db::Session& session, Slot& slot, const queue::Job& job, Delivery& d,
@@ -358,22 +368,38 @@ worker::Outcome Sender::accepted(db::Session& session, Slot& slot, const queue::
 worker::Outcome Sender::refused(db::Session& session, const queue::Job& job, Delivery& d, const Ready& ready,
                                 const mail::SendError& failure) {
   d.error = failure.what();
-  const json event{{"error", d.error}, {"reply_code", failure.reply_code()}, {"attempt", job.attempts}};
-  const delivery::AfterFailure next = delivery::after_failure(failure.kind(), job.attempts, job.max_attempts);
-  if (next == delivery::AfterFailure::retry) {
-    store::record_retry(session, ready.row.id, d.error);
-    d.status = Result::retrying;
-  } else {
-    store::record_failed(session, ready.row.id, d.error,
-                         next == delivery::AfterFailure::bounce ? store::Bounce::yes : store::Bounce::no, event,
-                         notify_payload("email_failed", ready.row));
-    d.status = Result::failed;
+  d.reply = failure.reply().to_json();
+  const bool last = queue::gives_up(job, m_retry, queue::Clock::now());
+  const delivery::AfterFailure next = delivery::after_failure(failure.kind(), last);
+  worker::Outcome outcome;
+  switch (next) {
+    case delivery::AfterFailure::hand_back:
+      // Nothing was handed over (or the run is stopping): pending again,
+      // Message-ID kept, no attempt used.
+      store::record_retry(session, ready.row.id, d.error, d.reply);
+      d.status = Result::deferred;
+      outcome = failure.kind() == mail::FailureKind::interrupted ? worker::Outcome::interrupted(d.error)
+                                                                 : worker::Outcome::unavailable(d.error);
+      break;
+    case delivery::AfterFailure::retry:
+      store::record_retry(session, ready.row.id, d.error, d.reply);
+      d.status = Result::retrying;
+      outcome = worker::Outcome::transient(d.error);
+      break;
+    case delivery::AfterFailure::fail:
+    case delivery::AfterFailure::bounce: {
+      const json event{{"error", d.error}, {"reply", d.reply}, {"attempt", job.attempts},
+                       {"classified", mail::to_string(failure.kind())}};
+      store::record_failed(session, ready.row.id, d.error,
+                           next == delivery::AfterFailure::bounce ? store::Bounce::yes : store::Bounce::no, event,
+                           notify_payload("email_failed", ready.row));
+      d.status = Result::failed;
+      outcome = worker::Outcome::permanent(d.error);
+      break;
+    }
   }
   remember(job.id, d);
-  // A transient refusal stays a retry for the queue, which fails the job
-  // itself on its last attempt.
-  return failure.kind() == mail::FailureKind::transient ? worker::Outcome::transient(d.error)
-                                                        : worker::Outcome::permanent(d.error);
+  return outcome;
 }
 
 }  // namespace briefos::app::email

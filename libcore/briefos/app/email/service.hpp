@@ -33,6 +33,8 @@ enum class Result {
   skipped,    // nothing to do (already done, no job, lease lost, released)
   failed,     // failed for good
   retrying,   // failed this time, pending again
+  deferred,   // handed back, pending again, no attempt used (the relay was
+              // unreachable, or the run was stopped)
 };
 
 // "sent", "cancelled", ...: the word --json lines and summaries print.
@@ -45,6 +47,7 @@ struct Delivery {
   std::string message_id;
   std::string recipient;
   std::string error;
+  nlohmann::json reply;  // the relay's reply to a failed hand-over (mail::Reply::to_json), or null
   bool resent = false;  // sent again from 'sending' (the duplicate window)
 };
 
@@ -87,6 +90,10 @@ public:
 
   // Emails sent again from 'sending' since construction.
   long long resent() const;
+
+  // The retry policy of the worker (queue::gives_up decides, with it,
+  // whether a transient refusal is the email's last).
+  void set_retry_policy(queue::RetryPolicy policy) { m_retry = std::move(policy); }
 
   // Batch the database work of each claimed batch (see batching.cpp):
   // `interval` is the longest an accepted message waits for its 'sent'
@@ -148,6 +155,7 @@ private:
   std::map<long long, Delivery> m_deliveries;
   long long m_resent = 0;
   std::chrono::milliseconds m_flush_interval{0};
+  queue::RetryPolicy m_retry;
   std::size_t m_group = 1;
 };
 

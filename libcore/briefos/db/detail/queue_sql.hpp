@@ -41,7 +41,7 @@ FailOutcome fail(pqxx::transaction_base& tx,
                  const Job& job,
                  const std::string& error,
                  FailKind kind,
-                 const Backoff& backoff = {},
+                 const RetryPolicy& policy = {},
                  std::optional<std::chrono::milliseconds> retry_in = std::nullopt);
 
 bool release(pqxx::transaction_base& tx, const Job& job);

@@ -1,0 +1,22 @@
+-- What the relay said, kept where an operator looks (issue 16), and the
+-- event of a recipient whose address changed between generate and send.
+--
+-- smtp_reply is the reply that decided a failed or retried delivery:
+-- {"stage": "rcpt", "code": 550, "enhanced": "5.1.1", "text": "..."}
+-- (mail::Reply::to_json). It is set on the email and on its recipient, and
+-- cleared when the email is sent. Tracking events carry it in event_data.
+--
+-- briefos-email reads the recipient's address from users when it sends; a
+-- changed address updates email_recipients and records a
+-- 'recipient_changed' event with the old and the new address.
+
+ALTER TABLE emails ADD COLUMN smtp_reply jsonb;
+ALTER TABLE email_recipients ADD COLUMN smtp_reply jsonb;
+
+-- The new event type. NOT VALID, then VALIDATE: the check of existing rows
+-- runs under a lock that lets readers and writers go on.
+ALTER TABLE email_tracking_events DROP CONSTRAINT email_tracking_events_event_type_check;
+ALTER TABLE email_tracking_events ADD CONSTRAINT email_tracking_events_event_type_check
+    CHECK (event_type IN ('sent', 'failed', 'opened', 'clicked', 'bounced', 'cancelled',
+                          'recipient_changed')) NOT VALID;
+ALTER TABLE email_tracking_events VALIDATE CONSTRAINT email_tracking_events_event_type_check;
