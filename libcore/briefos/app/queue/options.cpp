@@ -148,9 +148,9 @@ void declare(cli::Tool& tool, Options& o) {
     sub->add_option("--type", o.types, "Job type (repeat or comma-separate)")->type_name("TYPE");
     sub->add_option("--status", o.statuses, status_help)->type_name("STATUS");
     sub->add_option("--user", o.user, "Jobs of this user (id or email address)")->type_name("ID|EMAIL");
-    sub->add_option("--since", o.since, "Created at or after: 2h, 7d, an instant or a date")
+    sub->add_option("--since", o.since, "Created at or after: 2h, 7d, instant, date")
         ->type_name("WHEN");
-    sub->add_option("--older-than", o.older_than, "Created before: 2h, 7d, an instant or a date")
+    sub->add_option("--older-than", o.older_than, "Created before: 2h, 7d, instant or date")
         ->type_name("WHEN");
   };
   auto add_change = [&](CLI::App* sub) {
@@ -160,9 +160,9 @@ void declare(cli::Tool& tool, Options& o) {
   };
 
   o.list = app.add_subcommand("list", "Jobs matching filters, newest first");
-  add_filters(o.list, "pending, processing, completed, failed, cancelled");
+  add_filters(o.list, "pending, processing, completed, failed...");
   o.list->add_option("--limit", o.limit, "At most N jobs; 0 for all (default 100)")->type_name("N");
-  o.show = app.add_subcommand("show", "One job: every column, metadata, result, attempts");
+  o.show = app.add_subcommand("show", "One job: every column, metadata, attempts");
   o.show->add_option("id", o.ids, "Job id")->type_name("ID")->required()->expected(1);
   o.retry = app.add_subcommand("retry", "Failed or cancelled jobs back to pending");
   add_change(o.retry);
