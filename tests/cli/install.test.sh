@@ -15,7 +15,7 @@ need_db
 
 build=${BRIEFOS_BUILD_DIR:?}
 prefix="$tmp/prefix"
-tools="briefos-migrate briefos-schedule briefos-generate briefos-email briefos-stats"
+tools="briefos-migrate briefos-schedule briefos-generate briefos-email briefos-stats briefos-queue"
 manifest="$build/install_manifest.txt"
 if [ -f "$manifest" ]; then cp -p "$manifest" "$tmp/manifest.saved"; fi
 restore_manifest() {

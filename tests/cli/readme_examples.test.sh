@@ -51,7 +51,8 @@ for lineno, line in enumerate(open(readme, encoding="utf-8"), 1):
 assert fence is None, "unterminated code block"
 with open(os.path.join(out, "index"), "w") as f:
     f.write("\n".join(index) + "\n")
-missing = [t for t in ("briefos-migrate", "briefos-schedule", "briefos-generate", "briefos-email", "briefos-stats")
+missing = [t for t in ("briefos-migrate", "briefos-schedule", "briefos-generate", "briefos-email", "briefos-stats",
+                     "briefos-queue")
            if not any(s.startswith(t + ":") for s in sections_with_sh)]
 if missing:
     sys.exit("no runnable example in the README section of: " + ", ".join(missing))
