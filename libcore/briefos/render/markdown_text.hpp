@@ -15,7 +15,8 @@
 // - Size caps: a field longer than its cap is cut at a UTF-8 character
 //   boundary and ends with "…" (the result, ellipsis included, is at most
 //   the cap). Titles and names: 1 KiB; descriptions and notes: 16 KiB
-//   (excerpts of them are then shortened further by brief::trim_text).
+//   (excerpts of them are then shortened further by brief::trim_text); the
+//   LLM analysis, as briefos-email renders it: 64 KiB.
 
 #include <cstddef>
 #include <string>
@@ -26,6 +27,7 @@ namespace briefos::render {
 // Caps in bytes (briefos-generate(1), SIZE CAPS).
 inline constexpr std::size_t title_cap = 1024;        // task and note titles, project and phase names
 inline constexpr std::size_t description_cap = 16384;  // descriptions, task details, note content
+inline constexpr std::size_t analysis_cap = 65536;     // the LLM analysis in the email
 
 // `text` cut to at most `max_bytes` bytes, ending with "…" when cut; never
 // splits a UTF-8 sequence.
