@@ -233,5 +233,8 @@ run_timed nultpl "$email" --database-url "$url" --preview "$brief" --template-di
 check "a template with a NUL byte in the subject: the message is refused (exit 1), not built" \
   sh -c "test $rc -eq 1 && grep -q 'NUL' '$tmp/nultpl.err' && ! grep -q 'Subject:' '$tmp/nultpl.out'"
 
+run_timed badallow "$email" --database-url "$url" --preview "$brief" --link-allow 'https://x.example/'
+check "--link-allow with a URL instead of a host name: usage error (exit 2) naming the option" \
+  sh -c "test $rc -eq 2 && grep -q 'link-allow' '$tmp/badallow.err'"
 check "no job left processing" test "$(sql "SELECT count(*) FROM queue_jobs WHERE status = 'processing'")" -eq 0
 finish
