@@ -243,7 +243,8 @@ void variants_mode(Fields& in) {
       FUZZ_CHECK(!v.name.empty() && !v.tmpl.empty(), text);
       FUZZ_CHECK(render::pick_variant(v.name, variants.size()) < variants.size(), text);
     }
-  } catch (const briefos::UsageError&) {
+  } catch (const briefos::DataError&) {
+    // A malformed line: refused with the file and line (parse_variants).
   }
 }
 
