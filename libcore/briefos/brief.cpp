@@ -21,6 +21,10 @@
 //   line; the counts in the summary and the overdue alert are still the full
 //   numbers.
 // - "Next 7 days" is [local midnight of D+1, local midnight of D+8).
+// - What users typed (titles, names, descriptions, notes) enters the
+//   Markdown escaped and cut to its size cap (render/markdown_text), so it
+//   shows as typed: the reference pasted it in raw, and a title could make
+//   links, images and headings in everyone's view of the brief.
 //
 // Projects are built one after another inside a brief: each takes a few
 // microseconds of pure computation, so threads per project would cost more
@@ -29,6 +33,7 @@
 // that throws is recorded with its reason and left out, the brief goes on.
 #include "briefos/brief.hpp"
 
+#include "briefos/render/markdown_text.hpp"
 #include "briefos/util/text.hpp"
 #include "briefos/util/time.hpp"
 
@@ -80,6 +85,17 @@ std::string month_day_year(const date::year_month_day& ymd) {
          + std::to_string(static_cast<int>(ymd.year()));
 }
 
+// What users typed, as Markdown that shows it as typed (render/markdown_text:
+// escaped, and cut to the field's size cap).
+std::string title_md(const std::string& text) { return render::escape_inline(render::cap_text(text, render::title_cap)); }
+std::string paragraph_md(const std::string& text) {
+  return render::escape_block(render::cap_text(text, render::description_cap));
+}
+// An excerpt (trim_text) on one line, for the "*...*" lines under a task or note.
+std::string excerpt_md(const std::string& text) {
+  return render::escape_inline(trim_text(render::cap_text(text, render::description_cap)));
+}
+
 bool live(const Task& t) { return !t.deleted && !t.outdated; }
 bool open(const Task& t) { return live(t) && t.start_date.has_value() && t.status != "done"; }
 
@@ -93,7 +109,7 @@ std::string task_icon(const Task& t) {
 
 std::string task_line(const Task& t, const std::string& project_id, const std::string& zone,
                       bool completed) {
-  std::string s = "- " + task_icon(t) + " [" + t.title + "](/projects/" + project_id + "/tasks/"
+  std::string s = "- " + task_icon(t) + " [" + title_md(t.title) + "](/projects/" + project_id + "/tasks/"
                   + t.id + ")";
   if (t.priority != "medium") s += " (" + t.priority + " priority)";
   if (completed && t.completed_at) {
@@ -104,17 +120,17 @@ std::string task_line(const Task& t, const std::string& project_id, const std::s
   if (t.has_calendar_event) s += " 📅";
   s += "\n";
   if (t.description && !t.description->empty()) {
-    s += "  *Description: " + trim_text(*t.description) + "*\n";
+    s += "  *Description: " + excerpt_md(*t.description) + "*\n";
   }
-  if (t.details && !t.details->empty()) s += "  *" + trim_text(*t.details) + "*\n";
+  if (t.details && !t.details->empty()) s += "  *" + excerpt_md(*t.details) + "*\n";
   return s;
 }
 
 std::string note_line(const Note& n, const std::string& project_id, const std::string& zone) {
-  std::string s = "- [" + (n.title && !n.title->empty() ? *n.title : std::string("Untitled Note"))
+  std::string s = "- [" + (n.title && !n.title->empty() ? title_md(*n.title) : std::string("Untitled Note"))
                   + "](/projects/" + project_id + "/notes/" + n.id + ") - "
                   + format_instant(n.updated_at, zone, true) + "\n";
-  if (n.content && !n.content->empty()) s += "  *" + trim_text(*n.content) + "*\n";
+  if (n.content && !n.content->empty()) s += "  *" + excerpt_md(*n.content) + "*\n";
   return s;
 }
 
@@ -281,8 +297,8 @@ std::string format_short_weekday(const std::string& date_text) {
 }
 
 std::string project_markdown(const Project& p, const Categories& c, const std::string& zone) {
-  std::string b = "## [" + p.name + "](/projects/" + p.id + ")\n\n";
-  if (p.description && !p.description->empty()) b += *p.description + "\n\n";
+  std::string b = "## [" + title_md(p.name) + "](/projects/" + p.id + ")\n\n";
+  if (p.description && !p.description->empty()) b += paragraph_md(*p.description) + "\n\n";
   if (!c.todays.empty()) {
     b += "### 🎯 Starting Today\n";
     for (const Task* t : c.todays) b += task_line(*t, p.id, zone, false);
@@ -300,8 +316,8 @@ std::string project_markdown(const Project& p, const Categories& c, const std::s
   }
   if (c.current_phase != nullptr) {
     const Phase& ph = *c.current_phase;
-    b += "### 🎯 Current Phase: " + ph.name + "\n";
-    if (ph.description && !ph.description->empty()) b += *ph.description + "\n";
+    b += "### 🎯 Current Phase: " + title_md(ph.name) + "\n";
+    if (ph.description && !ph.description->empty()) b += paragraph_md(*ph.description) + "\n";
     b += "**Phase Duration:** " + format_date(ph.start_date) + " to " + format_date(ph.end_date)
          + "\n\n";
     if (!c.upcoming.empty()) {
@@ -456,7 +472,7 @@ std::string main_markdown(const std::vector<ProjectBrief>& briefs, const std::st
     s += "## ⚠️ Overdue Tasks Alert\n\n";
     for (const ProjectBrief& pb : briefs) {
       if (pb.stats.overdue == 0) continue;
-      s += "**[" + pb.project->name + "](/projects/" + pb.project->id + ")**: "
+      s += "**[" + title_md(pb.project->name) + "](/projects/" + pb.project->id + ")**: "
            + std::to_string(pb.stats.overdue) + " overdue task(s)\n";
     }
     s += "\n";
@@ -479,11 +495,20 @@ std::vector<std::string> priority_actions(const std::string& markdown) {
         && line.find("🎯") == std::string::npos) {
       continue;
     }
-    const std::size_t open_br = line.find('[');
+    // Brackets a title typed are escaped (\[): only the link's own count,
+    // and the action reads as the title was typed.
+    const auto find_bracket = [&line](char c, std::size_t from) {
+      for (std::size_t i = from; i < line.size(); ++i) {
+        if (line[i] == '\\') ++i;
+        else if (line[i] == c) return i;
+      }
+      return std::string::npos;
+    };
+    const std::size_t open_br = find_bracket('[', 0);
     if (open_br == std::string::npos) continue;
-    const std::size_t close_br = line.find(']', open_br + 1);
+    const std::size_t close_br = find_bracket(']', open_br + 1);
     if (close_br == std::string::npos || close_br == open_br + 1) continue;
-    std::string text = line.substr(open_br + 1, close_br - open_br - 1);
+    std::string text = render::unescape_inline(line.substr(open_br + 1, close_br - open_br - 1));
     if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
   }
   return out;

@@ -3,7 +3,10 @@
 
 // The email's rendering: the brief's Markdown to the HTML and text parts,
 // the subject and the template data, from the templates in templates/.
-// Pure: no database, no network; bad templates are DataError.
+// Pure: no database, no network; bad templates are DataError. The Markdown
+// rendering lives in render/markdown.cpp, the link policy in render/links.
+
+#include "briefos/render/links.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -14,28 +17,34 @@
 
 namespace briefos::render {
 
+// Steps taken by this module's own passes over a document (each byte and
+// each md4c callback counts), for tests that hold rendering to linear work.
+struct Work {
+  std::size_t steps = 0;
+};
+
 // Make the relative links of a Markdown document absolute against
 // `base_url` (no trailing slash needed): inline links and images
 // `[t](/x)`, reference definitions `[t]: /x`, `href="/x"` / `src="/x"`, and
 // bare `/projects|tasks|notes|phases|briefs/...` paths at the start of a line
 // or after whitespace. Absolute, protocol-relative (`//host`) and fragment
 // links are left alone (the reference's vectors, buildos-worker.md 8.6).
-std::string absolutize_markdown(std::string_view markdown, std::string_view base_url);
-
-// True for a link target that is safe in an email: http, https, mailto and
-// tel URLs, relative paths and fragments. `javascript:`, `data:`,
-// `vbscript:`, `file:` and every other scheme are not.
-bool is_safe_url(std::string_view url);
+std::string absolutize_markdown(std::string_view markdown, std::string_view base_url, Work* work = nullptr);
 
 // HTML fragment for `markdown` (md4c, CommonMark + GFM tables,
-// strikethrough and autolinks). Raw HTML in the input is not HTML: it is
-// shown escaped. Relative href/src become absolute against `base_url`, and
-// unsafe schemes are replaced by "#".
-std::string markdown_to_html(std::string_view markdown, std::string_view base_url);
+// strikethrough and task lists). Raw HTML in the input is not HTML: it is
+// shown escaped. Links follow `policy` (render/links.hpp): kept ones are
+// absolute, refused ones are their label; images are their alt text.
+std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy, Work* work = nullptr);
 
-// The text/plain rendering of `markdown`: the Markdown itself (it is meant to
-// read as text) with links made absolute and `[label](url)` written as
-// `label (url)`.
+// The text/plain rendering of `markdown`, from the same parse: the text as
+// it reads (headings keep their "#", list items their "-" or number,
+// emphasis its "*"), a kept link as `label (URL)`, a refused one as its
+// label, an image as its alt text.
+std::string markdown_to_text(std::string_view markdown, const LinkPolicy& policy, Work* work = nullptr);
+
+// The same with the policy of `base_url` and no allow-list.
+std::string markdown_to_html(std::string_view markdown, std::string_view base_url);
 std::string markdown_to_text(std::string_view markdown, std::string_view base_url);
 
 // `&`, `<`, `>`, `"` and `'` escaped.
@@ -88,12 +97,14 @@ struct EmailView {
   std::string subject;          // emails.subject as stored by briefos-generate
   std::string brief_id;
   std::string brief_date;       // YYYY-MM-DD
-  std::string markdown;         // llm_analysis when non-blank, else summary
+  std::string markdown;         // the brief (summary_content), always shown
+  std::string analysis;         // llm_analysis; its own labelled section when not blank
   std::string recipient_name;
   std::string recipient_email;
   std::string from_name;
   bool is_reengagement = false;
   std::string base_url;         // links in the brief, footer links
+  std::vector<std::string> link_allow;  // hosts links may lead to besides base_url's
   std::string brief_url;        // link to the brief in the web app
   std::string preferences_url;
   std::string unsubscribe_url;  // may be empty
@@ -116,7 +127,8 @@ public:
   Renderer(const Renderer&) = delete;
   Renderer& operator=(const Renderer&) = delete;
 
-  // Render `view`. The HTML carries exactly one tracking pixel when
+  // Render `view`: the brief, then the analysis (when not blank) as a
+  // section marked as generated, both under one link policy. The HTML carries exactly one tracking pixel when
   // `view.tracking_url` is set (added before </body> if the template has no
   // {{{tracking_pixel}}}) and none otherwise. Throws briefos::Error when a
   // template renders the pixel twice or the subject comes out empty.

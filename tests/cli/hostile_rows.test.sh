@@ -3,9 +3,11 @@
 # and weekdays (briefos-schedule); generate_daily_brief jobs whose metadata
 # is not a JSON object or has wrong types and values (briefos-generate);
 # generate_brief_email jobs with bad metadata and emails whose brief, row or
-# recipient is unusable (briefos-email). Each bad row is reported with its
-# id and skipped or failed for good (not retried), and the good rows of the
-# same batch go through.
+# recipient is unusable (briefos-email); timestamps of 'infinity' and
+# '-infinity' in a task, a note and a user, and tasks, notes and phases of
+# another user inside a user's project (briefos-generate). Each bad row is
+# reported with its id and skipped or failed for good (not retried), and the
+# good rows of the same batch go through.
 . "$(dirname "$0")/lib.sh"
 . "$src/tests/cli/fault_lib.sh"
 need_db
@@ -161,4 +163,59 @@ check "no suppression was added for any of this" test "$(sql "SELECT count(*) FR
 check "no job left pending or processing" \
   test "$(sql "SELECT count(*) FROM queue_jobs WHERE status IN ('pending', 'processing')")" -eq 0
 check "tables intact" test "$(sql "SELECT count(*) FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'row%'")" -eq 8
+
+# --- rows of another user inside carol's project ------------------------------------
+# BuildOS selected a project's tasks, notes and phases by project alone; the
+# projects are single-owner, so a row of another user there is not the
+# owner's to be briefed on (ARCHITECTURE.md, deviations).
+carol=cccccccc-0000-4000-8000-000000000003
+cproj=10000000-0000-4000-8000-000000000004
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO tasks (id, project_id, user_id, title, status, start_date, updated_at) VALUES
+ ('30000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder task', 'backlog', '2025-10-01T02:00:00Z', '2025-09-30T00:00:00Z');
+INSERT INTO notes (id, project_id, user_id, title, content, updated_at) VALUES
+ ('40000000-0000-4000-8000-000000000002', '$cproj', '$carol', 'Carol note', 'y', '2025-09-30T12:00:00Z'),
+ ('40000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder note', 'z', '2025-09-30T12:00:00Z');
+INSERT INTO phases (id, project_id, user_id, name, start_date, end_date, "order") VALUES
+ ('50000000-0000-4000-8000-000000000001', '$cproj', '$alice', 'Intruder phase', '2025-09-01', '2025-12-31', 1);
+INSERT INTO queue_jobs (job_type, user_id, metadata, dedup_key) VALUES
+ ('generate_daily_brief', '$carol', '{"userId": "$carol", "briefDate": "2025-10-01"}', 'intruder-carol');
+SQL
+run_timed intr "$bin/briefos-generate" --database-url "$url" --drain --json
+brief_of_carol() { sql "SELECT summary_content FROM daily_briefs WHERE user_id = '$carol' AND brief_date = '$1'"; }
+check "carol's brief (with another user's rows in her project) completed, with her own task and note" \
+  sh -c "printf '%s' \"\$1\" | grep -q 'Carol task' && printf '%s' \"\$1\" | grep -q 'Carol note'" _ "$(brief_of_carol 2025-10-01)"
+check "tasks, notes and phases of another user in carol's project are not in her brief" \
+  sh -c "test -n \"\$1\" && ! printf '%s' \"\$1\" | grep -q 'Intruder'" _ "$(brief_of_carol 2025-10-01)"
+check "the other user's task does not count in carol's summary (one task today)" \
+  sh -c "printf '%s' \"\$1\" | grep -q '1 tasks starting today'" _ "$(brief_of_carol 2025-10-01)"
+
+# --- non-finite timestamps: a data error of one row ---------------------------------
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL
+UPDATE users SET last_visit = '-infinity' WHERE id = '$carol';
+INSERT INTO tasks (id, project_id, user_id, title, status, start_date, completed_at, updated_at) VALUES
+ ('30000000-0000-4000-8000-000000000001', '$cproj', '$carol', 'Infinite start', 'backlog', 'infinity', NULL, '2025-09-30T00:00:00Z'),
+ ('30000000-0000-4000-8000-000000000002', '$cproj', '$carol', 'Infinite done', 'done', NULL, 'infinity', '-infinity');
+INSERT INTO notes (id, project_id, user_id, title, content, updated_at) VALUES
+ ('40000000-0000-4000-8000-000000000001', '$cproj', '$carol', 'Infinite note', 'x', 'infinity');
+INSERT INTO queue_jobs (job_type, user_id, metadata, dedup_key) VALUES
+ ('generate_daily_brief', '$carol', '{"userId": "$carol", "briefDate": "2025-10-02"}', 'infinite-carol');
+SQL
+run_timed inf "$bin/briefos-generate" --database-url "$url" --drain --json
+check "a brief with infinite timestamps completes on its first attempt" \
+  test "$(sql "SELECT status || ':' || attempts FROM queue_jobs WHERE dedup_key = 'infinite-carol'")" = "completed:1"
+check "the good rows of that brief are in it" \
+  sh -c "printf '%s' \"\$1\" | grep -q 'Carol task' && printf '%s' \"\$1\" | grep -q 'Carol note'" _ "$(brief_of_carol 2025-10-02)"
+check "a task whose start_date is infinity has no start, one completed at infinity is not recent" \
+  sh -c "test -n \"\$1\" && ! printf '%s' \"\$1\" | grep -q 'Infinite start\|Infinite done'" _ "$(brief_of_carol 2025-10-02)"
+check "a note whose updated_at is infinity is not a recent note" \
+  sh -c "test -n \"\$1\" && ! printf '%s' \"\$1\" | grep -q 'Infinite note'" _ "$(brief_of_carol 2025-10-02)"
+for row in "task 30000000-0000-4000-8000-000000000001: start_date" "task 30000000-0000-4000-8000-000000000002: completed_at, updated_at" \
+           "note 40000000-0000-4000-8000-000000000001: updated_at" "user $carol: last_visit"; do
+  if [ "$(grep -c "$row is not a finite time" "$tmp/inf.err")" -eq 1 ]; then ok "logged once: $row"
+  else not_ok "logged once: $row"; show "$tmp/inf.err"; fi
+done
+run_timed infdry "$bin/briefos-generate" --database-url "$url" --dry-run --user carol@example.com --date 2025-10-02
+check "--dry-run --user of a user whose last_visit is -infinity: exit 0, the brief printed" \
+  sh -c "test $rc -eq 0 && grep -q 'Carol task' '$tmp/infdry.out'"
 finish

@@ -6,8 +6,8 @@
 --            address, a right-to-left override) and hostile projects, tasks
 --            and notes; opted in.
 --   eve:     a name with CRLF and a Bcc: header in it; opted in.
---   big:     1 MB strings in the name, a project name, a task title and a
---            note; opted in.
+--   big:     1 MB strings in the name, a project name, two task titles (one
+--            of "[](" repeated) and a note; opted in.
 INSERT INTO users (id, email, name) VALUES
   ('dddddddd-0000-4000-8000-000000000001', 'mallory@example.com',
    E'"Mallory" <boss@evil.example>, Bcc: all@evil.example \u202Egnp.exe <script>alert(1)</script>'),
@@ -59,7 +59,11 @@ SELECT 'eeeeeeee-0000-4000-8000-000000000001', 'dddddddd-0000-4000-8000-00000000
     (21, '[nested [brackets](javascript:alert(21))](https://example.com)'),
     (22, '<<script>script>alert(22)<</script>/script>'),
     (23, '[autolink-ish](<javascript:alert(23)>)'),
-    (24, E'`code` **bold** <u>u</u> \\<script\\>alert(24)\\</script\\>')
+    (24, E'`code` **bold** <u>u</u> \\<script\\>alert(24)\\</script\\>'),
+    (25, '![x](https://tracker.example/open.gif)'),
+    (26, '[proto](//evil.example/a)'),
+    (27, 'Fix [broken](javascript:alert(1)) link'),
+    (28, '[Verify your account](https://evil.example/verify)')
   ) AS t(n, title);
 
 INSERT INTO tasks (project_id, user_id, title, status, priority, start_date, updated_at) VALUES
@@ -68,7 +72,9 @@ INSERT INTO tasks (project_id, user_id, title, status, priority, start_date, upd
   ('eeeeeeee-0000-4000-8000-000000000003', 'dddddddd-0000-4000-8000-000000000002',
    E'Eve task\r\nTo: victim3@evil.example', 'backlog', 'medium', '2025-10-01T12:00:00Z', '2025-09-30T00:00:00Z'),
   ('eeeeeeee-0000-4000-8000-000000000004', 'dddddddd-0000-4000-8000-000000000003',
-   repeat('T', 1048576), 'backlog', 'medium', '2025-10-01T12:00:00Z', '2025-09-30T00:00:00Z');
+   repeat('T', 1048576), 'backlog', 'medium', '2025-10-01T12:00:00Z', '2025-09-30T00:00:00Z'),
+  ('eeeeeeee-0000-4000-8000-000000000004', 'dddddddd-0000-4000-8000-000000000003',
+   repeat('[](', 349526), 'backlog', 'medium', '2025-10-01T12:01:00Z', '2025-09-30T00:00:00Z');
 
 INSERT INTO notes (project_id, user_id, title, content, updated_at) VALUES
   ('eeeeeeee-0000-4000-8000-000000000001', 'dddddddd-0000-4000-8000-000000000001',

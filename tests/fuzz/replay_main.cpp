@@ -7,9 +7,14 @@
 // once found a bug, and every seed, is re-checked by scripts/test: a broken
 // invariant aborts, which CTest reports as a failure. A directory without
 // any input is an error too, so a mistyped path cannot pass for green.
+// -timeout=N is libFuzzer's per-input time limit: an input that runs
+// longer than N seconds aborts the replay, as it fails a fuzzing run, so an
+// input that was slow once stays a test of speed.
 //
-//   fuzz-replay-<target> DIR...
+//   fuzz-replay-<target> [-timeout=N] DIR...
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,16 +24,35 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+
+namespace {
+
+void on_alarm(int) {
+  constexpr char msg[] = "replay: error: an input ran past -timeout (the input named last above)\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  std::abort();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR...\n", argv[0]);
+  unsigned timeout_s = 0;
+  int first = 1;
+  if (argc > 1 && std::string(argv[1]).rfind("-timeout=", 0) == 0) {
+    timeout_s = static_cast<unsigned>(std::strtoul(argv[1] + 9, nullptr, 10));
+    first = 2;
+    std::signal(SIGALRM, on_alarm);
+  }
+  if (argc <= first) {
+    std::fprintf(stderr, "usage: %s [-timeout=N] CORPUS_DIR...\n", argv[0]);
     return 2;
   }
   std::size_t total = 0;
-  for (int a = 1; a < argc; ++a) {
+  for (int a = first; a < argc; ++a) {
     std::vector<fs::path> files;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(argv[a], ec)) {
@@ -53,7 +77,9 @@ int main(int argc, char** argv) {
       }
       const std::string bytes = buffer.str();
       std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.filename().c_str(), bytes.size());
+      alarm(timeout_s);
       LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+      alarm(0);
       ++total;
     }
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <briefos/brief.hpp>
+#include <briefos/render.hpp>
 #include <briefos/error.hpp>
 
 #include <doctest/doctest.h>
@@ -497,6 +498,47 @@ TEST_CASE("brief::build with no projects says so and is empty") {
   CHECK(b.is_empty);
   CHECK(b.projects.empty());
   check_golden("main_brief_no_projects.md", b.markdown);
+}
+
+TEST_CASE("brief::build shows what users typed as typed, cut to its cap") {
+  Project p;
+  p.id = "33333333-3333-3333-3333-333333333333";
+  p.name = "Q&A *launch* <b>";
+  p.description = "# not a heading\r\n- not a list\n1. nor this";
+  Task t = task("t1", "2025-10-01T14:00:00Z");
+  t.project_id = p.id;
+  t.title = "Fix [broken](javascript:alert(1)) link";
+  t.priority = "high";
+  t.description = "![x](https://tracker.example/open.gif)\n\nsecond paragraph";
+  Task big = task("t2", "2025-10-01T15:00:00Z");
+  big.project_id = p.id;
+  big.title = std::string(1024, 'x') + "\xC3\xA9" + std::string(2048, 'y');
+  p.tasks = {t, big};
+  Note n;
+  n.id = "n1";
+  n.project_id = p.id;
+  n.title = "<script>alert(1)</script>";
+  n.content = "`tick` **star**";
+  n.updated_at = at("2025-09-30T18:00:00Z");
+  p.notes = {n};
+  const std::vector<Project> projects{p};
+  const BuiltBrief b = build(projects, "2025-10-01", "America/New_York", scenario_now_at(), Settings{});
+  REQUIRE(b.projects.size() == 1);
+  check_golden("project_user_text.md", b.projects[0].markdown);
+  // The email shows the typed text literally, and no link or image of the user's.
+  const std::string text = briefos::render::markdown_to_text(b.markdown, "https://app.example.com");
+  CHECK(text.find("Fix [broken](javascript:alert(1)) link (https://app.example.com/projects/") != std::string::npos);
+  CHECK(text.find("## Q&A *launch* <b> (https://app.example.com/projects/") != std::string::npos);
+  CHECK(text.find("# not a heading\n- not a list\n1. nor this") != std::string::npos);
+  CHECK(text.find("*Description: ![x](https://tracker.example/open.gif)  second paragraph*") != std::string::npos);
+  CHECK(text.find("<script>alert(1)</script> (https://app.example.com/projects/") != std::string::npos);
+  const std::string html = briefos::render::markdown_to_html(b.markdown, "https://app.example.com");
+  CHECK(html.find("tracker.example/open.gif\"") == std::string::npos);
+  CHECK(html.find("<h1>not") == std::string::npos);
+  // The 3 KB title: 1 KiB with its ellipsis, cut before the two-byte "é".
+  CHECK(b.markdown.find(std::string(1021, 'x') + "\xE2\x80\xA6](") != std::string::npos);
+  CHECK(b.markdown.find(std::string(1022, 'x')) == std::string::npos);
+  CHECK(b.priority_actions.front() == "Fix [broken](javascript:alert(1)) link");
 }
 
 TEST_SUITE_END();

@@ -136,30 +136,84 @@ TEST_CASE("render::markdown_to_html escapes user content") {
 }
 
 TEST_CASE("render::markdown_to_html neutralises unsafe link schemes") {
+  // A refused link is its label: no href, no src, no "javascript" anywhere.
   for (const std::string md :
        {"[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x](&#106;avascript:alert(1))",
         "[x](data:text/html;base64,PHNjcmlwdD4=)", "[x](vbscript:msgbox)", "[x](file:///etc/passwd)",
-        "![i](javascript:alert(1))", "<javascript:alert(1)>"}) {
+        "![x](javascript:alert(1))", "[x](tel:+1555)", "[x](java&#x09;script:alert(1))",
+        "[x](javascript&colon;alert(1))"}) {
     CAPTURE(md);
     const std::string html = markdown_to_html(md, base);
     CAPTURE(html);
-    const auto values = attribute_values(html);
-    CHECK(!values.empty());
-    for (const auto& v : values) CHECK(v == "#");
+    CHECK(attribute_values(html).empty());
+    CHECK(html == "<p>x</p>\n");
+    CHECK(markdown_to_text(md, base) == "x\n");
   }
-  CHECK(markdown_to_html("[x](javascript:alert(1))", base).find("href=\"#\"") != std::string::npos);
-  CHECK_FALSE(is_safe_url("javascript:alert(1)"));
-  CHECK_FALSE(is_safe_url("java\tscript:alert(1)"));
-  CHECK(is_safe_url("https://example.com/a:b"));
-  CHECK(is_safe_url("/tasks/1?x=a:b"));
-  CHECK(is_safe_url("mailto:ada@example.org"));
+  const std::string auto_js = markdown_to_html("<javascript:alert(1)>", base);
+  CHECK(attribute_values(auto_js).empty());
+  CHECK(auto_js.find("javascript:alert(1)") != std::string::npos);  // its text, shown as text
+  const LinkPolicy p = LinkPolicy::of(base);
+  CHECK_FALSE(resolve_link(p, "javascript:alert(1)"));
+  CHECK_FALSE(resolve_link(p, "java\tscript:alert(1)"));
+  CHECK(resolve_link(p, "https://build-os.com/a:b") == "https://build-os.com/a:b");
+  CHECK(resolve_link(p, "/tasks/1?x=a:b") == "https://build-os.com/tasks/1?x=a:b");
+  CHECK(resolve_link(p, "mailto:ada@example.org") == "mailto:ada@example.org");
+}
+
+TEST_CASE("render::one link and image policy for HTML and text") {
+  const LinkPolicy p = LinkPolicy::of(base, {"docs.example.com"});
+  SUBCASE("a phishing link keeps its label, loses its URL") {
+    const std::string md = "[Verify your account](https://evil.example/verify) now";
+    CHECK(markdown_to_html(md, p) == "<p>Verify your account now</p>\n");
+    CHECK(markdown_to_text(md, p) == "Verify your account now\n");
+  }
+  SUBCASE("no remote image: an image is its alt text") {
+    for (const std::string md : {"![x](https://tracker.example/open.gif)", "![x](https://build-os.com/p.gif)",
+                                 "![x](/img/p.gif)", "![*x*](https://docs.example.com/p.gif \"t\")"}) {
+      CAPTURE(md);
+      CHECK(markdown_to_html(md, p) == "<p>x</p>\n");
+      CHECK(markdown_to_text(md, p) == "x\n");
+    }
+    CHECK(markdown_to_html("[![logo](https://t.example/l.png)](/projects/1)", p)
+          == "<p><a href=\"https://build-os.com/projects/1\">logo</a></p>\n");
+  }
+  SUBCASE("protocol-relative, other hosts, userinfo, backslash: refused") {
+    for (const std::string md :
+         {"[a](//evil.example/a)", "[a](https://evil.example/a)", "[a](https://build-os.com@evil.example/a)",
+          "[a](https://build-os.com.evil.example/)", "[a](https://evil.example\\\\@build-os.com/)",
+          "[a](https://evil.example#@build-os.com)", "[a](https://build-os.com%2F@evil.example)",
+          "[a](ftp://build-os.com/a)", "[a](#top)", "[a](https:build-os.com/x)"}) {
+      CAPTURE(md);
+      CHECK(markdown_to_html(md, p) == "<p>a</p>\n");
+      CHECK(markdown_to_text(md, p) == "a\n");
+    }
+  }
+  SUBCASE("the base URL's host and allowed hosts are links, in both parts") {
+    const std::string md = "[app](/tasks/1) [abs](https://BUILD-OS.com:443/x) [doc](https://docs.example.com/d) "
+                           "<https://docs.example.com/auto> [mail](mailto:ada@example.org)";
+    const std::string html = markdown_to_html(md, p);
+    CHECK(attribute_values(html)
+          == std::vector<std::string>{"https://build-os.com/tasks/1", "https://BUILD-OS.com:443/x",
+                                      "https://docs.example.com/d", "https://docs.example.com/auto",
+                                      "mailto:ada@example.org"});
+    CHECK(markdown_to_text(md, p)
+          == "app (https://build-os.com/tasks/1) abs (https://BUILD-OS.com:443/x) doc (https://docs.example.com/d) "
+             "https://docs.example.com/auto mail (mailto:ada@example.org)\n");
+    // Without the allow-list, docs.example.com is another host.
+    CHECK(markdown_to_html("[doc](https://docs.example.com/d)", base) == "<p>doc</p>\n");
+  }
+  SUBCASE("a bare or refused autolink shows its address as text, never as a link") {
+    CHECK(markdown_to_html("see https://evil.example/x and <https://evil.example/y>", p)
+          == "<p>see https://evil.example/x and https://evil.example/y</p>\n");
+  }
 }
 
 TEST_CASE("render::markdown_to_html makes relative links absolute") {
   const std::string html = markdown_to_html(
-      "[a](/projects/1) ![i](/img/x.png) [r][ref] <https://example.com/q?a=1&b=2>\n\n[ref]: /notes/2\n", base);
+      "[a](/projects/1) ![i](/img/x.png) [r][ref] <https://example.com/q?a=1&b=2>\n\n[ref]: /notes/2\n",
+      LinkPolicy::of(base, {"example.com"}));
   CHECK(html.find("href=\"https://build-os.com/projects/1\"") != std::string::npos);
-  CHECK(html.find("src=\"https://build-os.com/img/x.png\"") != std::string::npos);
+  CHECK(html.find("src=") == std::string::npos);  // an image is its alt text
   CHECK(html.find("href=\"https://build-os.com/notes/2\"") != std::string::npos);
   CHECK(html.find("href=\"https://example.com/q?a=1&amp;b=2\"") != std::string::npos);
   CHECK(html.find("href=\"/") == std::string::npos);
@@ -175,7 +229,16 @@ TEST_CASE("render::markdown_to_html renders GFM tables and strikethrough") {
 TEST_CASE("render::markdown_to_text writes links as label and URL") {
   CHECK(markdown_to_text("- [Write docs](/tasks/42) now\n", base)
         == "- Write docs (https://build-os.com/tasks/42) now\n");
-  CHECK(markdown_to_text("[x](javascript:alert(1))", base) == "x (#)");
+  CHECK(markdown_to_text("[x](javascript:alert(1))", base) == "x\n");  // refused: the label alone
+}
+
+TEST_CASE("render::markdown_to_text reads as the text it is") {
+  const std::string md =
+      "# Brief\n\n## Part **one**\n\nSome *text* with \\[escaped\\] and `code` &amp; &#x41;.\n"
+      "- a\n- b\n  1. c\n  2. d\n\n> quoted\n> line\n\n---\n\n```\nx < y\n```\n\n| h | i |\n|---|---|\n| 1 | 2 |\n";
+  CHECK(markdown_to_text(md, base)
+        == "# Brief\n\n## Part **one**\n\nSome *text* with [escaped] and code & A.\n\n- a\n- b\n  1. c\n  2. d\n\n"
+           "> quoted\n> line\n\n---\n\nx < y\n\nh | i\n1 | 2\n");
 }
 
 TEST_CASE("render::long_date and short_date use the calendar date itself") {
@@ -275,6 +338,70 @@ TEST_CASE("render::builtin templates match the templates directory") {
   CHECK(b.subject == slurp(dir / "subject.mustache"));
   CHECK(b.html == slurp(dir / "html.mustache"));
   CHECK(b.text == slurp(dir / "text.mustache"));
+}
+
+TEST_CASE("render::Renderer sends the brief always, the analysis as its own labelled section") {
+  Renderer r{builtin_templates()};
+  EmailView v = view();
+  v.link_allow = {"docs.example.com"};
+  v.analysis = "# Analysis\n\nFocus on [Write docs](/tasks/42). [Verify your account](https://evil.example/verify)\n\n"
+               "![p](https://attacker.example/p.gif?d=titles) [guide](https://docs.example.com/g) [proto](//evil.example/a)\n";
+  const Rendered out = r.render(v);
+  for (const std::string* part : {&out.html, &out.text}) {
+    CAPTURE(*part);
+    const std::size_t brief_at = part->find("Write docs");
+    const std::size_t label_at = part->find("AI analysis");
+    CHECK(brief_at != std::string::npos);
+    CHECK(label_at != std::string::npos);
+    CHECK(brief_at < label_at);
+    CHECK(part->find("Written by a language model") > label_at);
+    CHECK(part->find("Focus on") > label_at);
+    CHECK(part->find("Verify your account") != std::string::npos);
+    CHECK(part->find("evil.example") == std::string::npos);
+    CHECK(part->find("attacker.example") == std::string::npos);
+  }
+  CHECK(count_of(out.html, "<img") == 1);  // the tracking pixel, nothing else
+  CHECK(out.html.find("href=\"https://docs.example.com/g\"") != std::string::npos);
+  CHECK(out.text.find("guide (https://docs.example.com/g)") != std::string::npos);
+
+  EmailView blank = view();
+  blank.analysis = " \n\t\n";
+  const Rendered plain = r.render(blank);
+  CHECK(plain.html.find("AI analysis") == std::string::npos);
+  CHECK(plain.text.find("AI analysis") == std::string::npos);
+  CHECK(plain.html.find("Write docs") != std::string::npos);
+}
+
+TEST_CASE("render::rendering work is linear in the input") {
+  // Steps of this module's own passes (absolutize_markdown, the two
+  // writers) for adversarial inputs of n and 4n bytes: linear work grows
+  // 4x, the old text scanner grew 16x on "[](" repeated. md4c itself is
+  // held to time by the fuzz replay's per-input limit (tests/fuzz).
+  const auto repeat = [](const std::string& unit, std::size_t bytes) {
+    std::string s;
+    while (s.size() < bytes) s += unit;
+    return s;
+  };
+  for (const std::string unit : {"[](", "[", "![", "*_", "`", "<", "[a]: /x\n", "\\[", "a", "\n", "- ", "> ",
+                                 "https://x.example/ ", "www.a.b "}) {
+    CAPTURE(unit);
+    Work small_html, big_html, small_text, big_text;
+    const std::string small = repeat(unit, 64 * 1024);
+    const std::string big = repeat(unit, 256 * 1024);
+    (void)markdown_to_html(small, LinkPolicy::of(base), &small_html);
+    (void)markdown_to_html(big, LinkPolicy::of(base), &big_html);
+    (void)markdown_to_text(small, LinkPolicy::of(base), &small_text);
+    (void)markdown_to_text(big, LinkPolicy::of(base), &big_text);
+    CHECK(big_html.steps <= 5 * small_html.steps);
+    CHECK(big_text.steps <= 5 * small_text.steps);
+    CHECK(big_html.steps <= 16 * big.size());
+    CHECK(big_text.steps <= 16 * big.size());
+  }
+  // Deep nesting in one long line.
+  Work nested;
+  const std::string deep = std::string(128 * 1024, '*') + "x" + std::string(128 * 1024, '*');
+  (void)markdown_to_text(deep, LinkPolicy::of(base), &nested);
+  CHECK(nested.steps <= 16 * deep.size());
 }
 
 TEST_SUITE_END();

@@ -9,6 +9,17 @@
 // the last column. Only what a brief can show is read: done tasks only when
 // completed recently, notes only inside the 7-day window, phases only when
 // current (BuildOS read the whole phase_tasks table for every brief).
+//
+// Only the project owner's rows: a task, note or phase inside a user's
+// project whose user_id is another user's is left out (and so is another
+// user's calendar event on a task). BuildOS selected them by project alone;
+// its projects have one owner and no members, so such a row is another
+// account's text in this user's email (ARCHITECTURE.md, deviations).
+//
+// A timestamp of 'infinity' or '-infinity' is a data error of its row, not
+// of the brief: it reads as absent (a task without a start, a user without
+// a last visit; a note without a time is not recent and is left out), and
+// the row is logged once, by id, as the brief is loaded.
 #include "briefos/db/brief_source.hpp"
 
 #include "briefos/db/detail/pqxx_access.hpp"
@@ -16,7 +27,10 @@
 #include "briefos/error.hpp"
 #include "briefos/util/text.hpp"
 
+#include "briefos/util/time.hpp"
+
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <unordered_map>
@@ -32,19 +46,26 @@ constexpr const char* stmt_tasks = "briefos_gen_tasks_many";
 constexpr const char* stmt_notes = "briefos_gen_notes_many";
 constexpr const char* stmt_phases = "briefos_gen_phases_many";
 
-#define BRIEFOS_EPOCH_MS(col) "(extract(epoch from " col ") * 1000)::bigint"
+// Milliseconds since the epoch, NULL for a non-finite time.
+#define BRIEFOS_EPOCH_MS(col) "CASE WHEN isfinite(" col ") THEN (extract(epoch from " col ") * 1000)::bigint END"
+// The name of a column holding a non-finite time, else NULL (concat_ws skips it).
+#define BRIEFOS_NONFINITE(col, name) "CASE WHEN NOT isfinite(" col ") THEN '" name "' END"
 
 #define BRIEFOS_USER_LIST                                                                       \
   "u.id::text, u.email, u.name, " BRIEFOS_EPOCH_MS("u.last_visit") ", p.user_id IS NOT NULL, "    \
-  "coalesce(p.timezone, 'UTC'), coalesce(p.email_daily_brief, false), coalesce(p.is_active, false)"
+  "coalesce(p.timezone, 'UTC'), coalesce(p.email_daily_brief, false), coalesce(p.is_active, false), "        \
+  "concat_ws(', ', " BRIEFOS_NONFINITE("u.last_visit", "last_visit") ")"
 
 #define BRIEFOS_TASK_LIST                                                                   \
   "t.id::text, t.project_id::text, t.title, t.description, t.details,"                     \
   " t.status::text, t.priority::text, " BRIEFOS_EPOCH_MS("t.start_date") ", "              \
   BRIEFOS_EPOCH_MS("t.completed_at") ", " BRIEFOS_EPOCH_MS("t.updated_at") ","             \
-  " EXISTS (SELECT 1 FROM task_calendar_events e WHERE e.task_id = t.id)"
-#define BRIEFOS_NOTE_LIST \
-  "n.id::text, n.project_id::text, n.title, n.content, " BRIEFOS_EPOCH_MS("n.updated_at")
+  " EXISTS (SELECT 1 FROM task_calendar_events e WHERE e.task_id = t.id AND e.user_id = t.user_id),"   \
+  " concat_ws(', ', " BRIEFOS_NONFINITE("t.start_date", "start_date") ", "                      \
+  BRIEFOS_NONFINITE("t.completed_at", "completed_at") ", " BRIEFOS_NONFINITE("t.updated_at", "updated_at") ")"
+#define BRIEFOS_NOTE_LIST                                                                      \
+  "n.id::text, n.project_id::text, n.title, n.content, " BRIEFOS_EPOCH_MS("n.updated_at") ", " \
+  "concat_ws(', ', " BRIEFOS_NONFINITE("n.updated_at", "updated_at") ")"
 #define BRIEFOS_PHASE_LIST                                                                  \
   "ph.id::text, ph.project_id::text, ph.name, ph.description,"                             \
   " ph.start_date::text, ph.end_date::text, ph.\"order\","                                  \
@@ -65,7 +86,7 @@ void prepare(pqxx::connection& cx) {
              "SELECT " BRIEFOS_TASK_LIST ", i.ord"
              " FROM unnest($1::uuid[], $2::float8[]) WITH ORDINALITY AS i(user_id, done_ms, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
-             " JOIN tasks t ON t.project_id = p.id"
+             " JOIN tasks t ON t.project_id = p.id AND t.user_id = p.user_id"
              " WHERE t.deleted_at IS NULL AND NOT t.outdated"
              "   AND (t.status <> 'done' OR t.completed_at >= to_timestamp(i.done_ms / 1000))"
              " ORDER BY i.ord, t.updated_at DESC, t.id");
@@ -75,14 +96,15 @@ void prepare(pqxx::connection& cx) {
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
              " CROSS JOIN LATERAL ("
              "  SELECT id, project_id, title, content, updated_at FROM notes"
-             "   WHERE project_id = p.id AND updated_at >= to_timestamp(i.since_ms / 1000)"
+             "   WHERE project_id = p.id AND user_id = p.user_id"
+             "     AND updated_at >= to_timestamp(i.since_ms / 1000)"
              "   ORDER BY updated_at DESC, id LIMIT $3) n"
              " ORDER BY i.ord, n.updated_at DESC, n.id");
   cx.prepare(stmt_phases,
              "SELECT " BRIEFOS_PHASE_LIST ", i.ord"
              " FROM unnest($1::uuid[], $2::date[]) WITH ORDINALITY AS i(user_id, day, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
-             " JOIN phases ph ON ph.project_id = p.id"
+             " JOIN phases ph ON ph.project_id = p.id AND ph.user_id = p.user_id"
              " WHERE ph.start_date <= i.day AND ph.end_date >= i.day"
              " ORDER BY i.ord, ph.\"order\", ph.id");
 }
@@ -96,6 +118,12 @@ std::optional<brief::TimePoint> opt_ms(const pqxx::field& f) {
   return from_ms(f.as<long long>());
 }
 
+// Log the non-finite times of one row (the "nonfinite" column), once.
+void warn_nonfinite(const char* what, const std::string& id, const pqxx::field& f) {
+  const std::string names = f.as<std::string>("");
+  if (!names.empty()) spdlog::warn("{} {}: {} is not a finite time; read as absent", what, id, names);
+}
+
 UserInfo to_user(const pqxx::row& r) {
   UserInfo u;
   u.user.id = r[0].as<std::string>();
@@ -106,6 +134,7 @@ UserInfo to_user(const pqxx::row& r) {
   u.timezone = r[5].as<std::string>();
   u.email_daily_brief = r[6].as<bool>();
   u.preferences_active = r[7].as<bool>();
+  warn_nonfinite("user", u.user.id, r[8]);
   return u;
 }
 
@@ -134,8 +163,9 @@ void add_task(const pqxx::row& row, const ProjectIndex& index, std::vector<brief
   t.priority = row[6].as<std::string>();
   t.start_date = opt_ms(row[7]);
   t.completed_at = opt_ms(row[8]);
-  t.updated_at = from_ms(row[9].as<long long>());
+  t.updated_at = opt_ms(row[9]).value_or(brief::TimePoint{});  // orders nothing here
   t.has_calendar_event = row[10].as<bool>();
+  warn_nonfinite("task", t.id, row[11]);
   projects[it->second].tasks.push_back(std::move(t));
 }
 
@@ -147,6 +177,9 @@ void add_note(const pqxx::row& row, const ProjectIndex& index, std::vector<brief
   n.project_id = it->first;
   n.title = opt_text(row[2]);
   n.content = opt_text(row[3]);
+  warn_nonfinite("note", n.id, row[5]);
+  // Without a time a note cannot be recent.
+  if (row[4].is_null()) return;
   n.updated_at = from_ms(row[4].as<long long>());
   projects[it->second].notes.push_back(std::move(n));
 }
@@ -162,6 +195,11 @@ void add_phase(const pqxx::row& row, const ProjectIndex& index, std::vector<brie
   ph.start_date = row[4].as<std::string>();
   ph.end_date = row[5].as<std::string>();
   ph.order = row[6].as<int>();
+  if (!util::parse_ymd(ph.start_date) || !util::parse_ymd(ph.end_date)) {
+    // 'infinity' or '-infinity' (dates have them too): no current phase to show.
+    spdlog::warn("phase {}: start_date or end_date is not a finite date; left out", ph.id);
+    return;
+  }
   if (!row[7].is_null()) {
     for (std::string& id : util::split_commas(row[7].as<std::string>())) ph.task_ids.insert(std::move(id));
   }
@@ -184,7 +222,7 @@ std::vector<LoadedSource> load_sources(Session& session, const std::vector<Sourc
   }
   std::vector<std::optional<UserInfo>> users(requests.size());
   for (const auto& row : tx.exec_prepared(stmt_users, array_literal(ids))) {
-    users.at(static_cast<std::size_t>(row[8].as<long long>() - 1)) = to_user(row);
+    users.at(static_cast<std::size_t>(row[9].as<long long>() - 1)) = to_user(row);
   }
   // The windows of the users found; the others are left out of the
   // statements below (as null array elements).
@@ -229,12 +267,12 @@ std::vector<LoadedSource> load_sources(Session& session, const std::vector<Sourc
   }
   if (!have_projects) return out;
   for (const auto& row : tx.exec_prepared(stmt_tasks, array_literal(live), array_literal(done_since))) {
-    const std::size_t k = slot(row, 11);
+    const std::size_t k = slot(row, 12);
     add_task(row, index.at(k), out[k].source->projects);
   }
   for (const auto& row :
        tx.exec_prepared(stmt_notes, array_literal(live), array_literal(notes_since), notes_per_project)) {
-    const std::size_t k = slot(row, 5);
+    const std::size_t k = slot(row, 6);
     add_note(row, index.at(k), out[k].source->projects);
   }
   for (const auto& row : tx.exec_prepared(stmt_phases, array_literal(live), array_literal(dates))) {

@@ -42,7 +42,7 @@ SELECT e.id, e.status, e.subject, e.from_email, e.from_name, e.reply_to,
        u.id IS NOT NULL AS user_exists, u.email AS user_email, u.name AS user_name,
        p.email_daily_brief, p.is_active,
        b.id AS brief_id, b.brief_date::text AS brief_date,
-       COALESCE(NULLIF(btrim(b.llm_analysis), ''), b.summary_content) AS markdown,
+       b.summary_content AS markdown, b.llm_analysis AS analysis,
        s.reason AS suppressed
   FROM emails e
   LEFT JOIN LATERAL (SELECT r.*, count(*) OVER () AS recipient_count
@@ -258,6 +258,7 @@ EmailRow parse_email(const pqxx::row& row) {
   e.brief_id = opt<std::string>(row["brief_id"]);
   e.brief_date = opt<std::string>(row["brief_date"]);
   e.markdown = row["markdown"].as<std::string>("");
+  e.analysis = row["analysis"].as<std::string>("");
   e.suppressed = opt<std::string>(row["suppressed"]);
   return e;
 }
@@ -484,7 +485,7 @@ std::optional<BriefRow> load_brief(Transaction& tx, const std::string& brief_id)
   if (!util::is_uuid(brief_id)) return std::nullopt;
   const pqxx::result res = detail::tx(tx).exec_params(R"SQL(
 SELECT b.id, b.user_id, b.brief_date::text AS brief_date,
-       COALESCE(NULLIF(btrim(b.llm_analysis), ''), b.summary_content) AS markdown,
+       b.summary_content AS markdown, b.llm_analysis AS analysis,
        b.metadata::text AS metadata, u.email, u.name,
        (SELECT e.id FROM emails e
          WHERE e.category = 'daily_brief' AND e.template_data->>'brief_id' = b.id::text
@@ -500,6 +501,7 @@ SELECT b.id, b.user_id, b.brief_date::text AS brief_date,
   b.user_id = row["user_id"].as<std::string>();
   b.brief_date = row["brief_date"].as<std::string>();
   b.markdown = row["markdown"].as<std::string>("");
+  b.analysis = row["analysis"].as<std::string>("");
   b.metadata = nlohmann::json::parse(row["metadata"].as<std::string>("{}"), nullptr, false);
   if (b.metadata.is_discarded() || !b.metadata.is_object()) b.metadata = nlohmann::json::object();
   b.user_email = row["email"].as<std::string>();

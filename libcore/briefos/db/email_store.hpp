@@ -53,7 +53,8 @@ struct EmailRow {
   // The brief named by template_data.brief_id, if it still exists.
   std::optional<std::string> brief_id;
   std::optional<std::string> brief_date;
-  std::string markdown;  // llm_analysis when non-blank, else summary_content
+  std::string markdown;  // summary_content: the brief, always sent
+  std::string analysis;  // llm_analysis: its own section when not blank
   // Reason the recipient address is suppressed, if it is.
   std::optional<std::string> suppressed;
   // Set by begin_send(): the row is now 'sending' (`status` still holds
@@ -208,7 +209,8 @@ struct BriefRow {
   std::string id;
   std::string user_id;
   std::string brief_date;
-  std::string markdown;
+  std::string markdown;  // summary_content
+  std::string analysis;  // llm_analysis
   std::string user_email;
   std::optional<std::string> user_name;
   nlohmann::json metadata = nlohmann::json::object();

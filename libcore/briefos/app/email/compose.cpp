@@ -129,6 +129,7 @@ Composed compose(const Settings& settings,
   v.brief_id = brief_id;
   v.brief_date = brief_date_of(row);
   v.markdown = row.markdown;
+  v.analysis = row.analysis;
   // The name is cosmetic: cleaned, never a reason to fail the email.
   const std::string to_name = mime::clean_display_name(row.recipient_name.value_or(""));
   v.recipient_name = to_name;
@@ -137,6 +138,7 @@ Composed compose(const Settings& settings,
   const auto reeng = row.template_data.find("is_reengagement");
   v.is_reengagement = reeng != row.template_data.end() && reeng->is_boolean() && reeng->get<bool>();
   v.base_url = base;
+  v.link_allow = settings.link_allow;
   v.brief_url = base + "/briefs/" + percent_encode(brief_id);
   v.preferences_url = base + "/settings";
   v.unsubscribe_url = unsub;
@@ -197,6 +199,7 @@ store::EmailRow preview_row(const store::BriefRow& b, const Settings& s) {
   row.brief_id = b.id;
   row.brief_date = b.brief_date;
   row.markdown = b.markdown;
+  row.analysis = b.analysis;
   return row;
 }
 

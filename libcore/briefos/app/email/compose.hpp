@@ -17,6 +17,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace briefos::app::email {
 
@@ -25,6 +26,7 @@ struct Settings {
   std::optional<mime::Mailbox> from;      // --from: overrides the email row's From
   std::optional<mime::Mailbox> reply_to;  // --reply-to
   std::string base_url = "https://localhost";
+  std::vector<std::string> link_allow;    // --link-allow: hosts links may lead to besides base_url's
   std::string tracking_url;               // pixel URL prefix; default base + /api/email-tracking/
   std::string unsubscribe_url;            // "{token}" is replaced; default base + /unsubscribe/{token}
   std::string unsubscribe_mailto;         // address; default unsubscribe@<message id domain>

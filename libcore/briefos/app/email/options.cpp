@@ -87,6 +87,11 @@ void add_options(cli::Tool& tool, Options& o) {
                    ->type_name("URL")
                    ->capture_default_str();
   tool.bind_env(base, {"BRIEFOS_BASE_URL"});
+  tool.bind_env(app.add_option("--link-allow", o.link_allow, "Links may also lead to HOST; repeat")
+                    ->type_name("HOST")
+                    ->delimiter(',')
+                    ->default_str(""),
+                {"BRIEFOS_LINK_ALLOW"});
   auto* trk = app.add_option("--tracking-url", o.tracking_url, "Open-pixel URL prefix")->type_name("URL");
   tool.bind_env(trk, {"BRIEFOS_TRACKING_URL"});
   auto* unsub = app.add_option("--unsubscribe-url", o.unsubscribe_url, "Unsubscribe URL ({token})")
@@ -170,6 +175,13 @@ Settings make_settings(const Options& o) {
   check_url_option("--tracking-url", o.tracking_url);
   check_url_option("--unsubscribe-url", o.unsubscribe_url);
   s.base_url = o.base_url;
+  for (const std::string& host : o.link_allow) {
+    if (!render::is_valid_host(host)) {
+      throw UsageError("invalid value \"" + host + "\" for option --link-allow: expected a host name "
+                       "such as docs.example.com");
+    }
+  }
+  s.link_allow = o.link_allow;
   s.tracking_url = o.tracking_url;
   s.unsubscribe_url = o.unsubscribe_url;
   if (!o.unsubscribe_mailto.empty()) {
