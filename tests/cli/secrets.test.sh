@@ -245,7 +245,7 @@ set +e
 set -e
 
 check "a password on the command line is warned about, pointing elsewhere" \
-  grep -q 'warning: --database-url on the command line holds a password.*BRIEFOS_DATABASE_URL' "$out/stats-flag.err"
+  grep -q 'warning: --database-url on the command line holds a credential.*BRIEFOS_DATABASE_URL' "$out/stats-flag.err"
 check "a password from the environment is not warned about" \
   sh -c "! grep -q 'on the command line' '$out/stats-queue.err'"
 
@@ -256,8 +256,10 @@ BRIEFOS_WEBHOOK_SECRET=$hook_secret "$bin/briefos-email" --drain $mailopts \
 rc=$?
 set -e
 check "http:// to a remote webhook is refused (exit 2)" test "$rc" -eq 2
-check "... in one line naming the option" sh -c "test \"\$(wc -l <'$out/hook-http.err')\" -eq 1 \
-  && grep -q -- '--transport.*http://.*in clear' '$out/hook-http.err'"
+check "... in one error line naming the option and the reason" sh -c "test \"\$(grep -c '' '$out/hook-http.err')\" -eq 2 \
+  && grep -q -- '^briefos-email: error: refusing --transport .*http://.*in clear' '$out/hook-http.err'"
+check "... after a warning that the token on the command line is public" \
+  grep -q -- '^briefos-email: warning: --transport on the command line holds a credential' "$out/hook-http.err"
 BRIEFOS_WEBHOOK_SECRET=$hook_secret
 export BRIEFOS_WEBHOOK_SECRET
 run hook-http-allowed 0 "$bin/briefos-email" --drain $mailopts --allow-insecure-http \
@@ -277,6 +279,7 @@ check "... and attempted with --allow-insecure-http" test "$(q "SELECT llm_statu
   WHERE brief_date = '2025-10-08'")" = failed
 
 # --- files others may read --------------------------------------------------------------
+BRIEFOS_LLM_API_KEY=""  # the file, not the environment
 chmod 644 "$tmp/llm.key"
 run key-file-644 0 "$bin/briefos-generate" --user alice@example.com --date 2025-10-02 --dry-run \
   --llm-url "$llm/ok" --llm-model stub-1 --llm-api-key-file "$tmp/llm.key"
@@ -286,12 +289,13 @@ chmod 600 "$tmp/llm.key"
 run key-file-600 0 "$bin/briefos-generate" --user alice@example.com --date 2025-10-02 --dry-run \
   --llm-url "$llm/ok" --llm-model stub-1 --llm-api-key-file "$tmp/llm.key"
 check "... and one only its owner reads is not" sh -c "! grep -q 'readable by' '$out/key-file-600.err'"
+BRIEFOS_LLM_API_KEY="$llm_key"
 printf 'database_url = "%s"\n' "$app_url" >"$tmp/briefos.toml"
 chmod 644 "$tmp/briefos.toml"
 BRIEFOS_DATABASE_URL=""
 run config-644 0 "$bin/briefos-stats" --config "$tmp/briefos.toml" queue
 check "a config file with a password, readable by others, is warned about" \
-  grep -q "warning: config file \"$tmp/briefos.toml\" holds a password and is readable by group or others" \
+  grep -q "warning: config file \"$tmp/briefos.toml\" holds a credential (a password or token) and is readable by group or others" \
   "$out/config-644.err"
 chmod 600 "$tmp/briefos.toml"
 run config-600 0 "$bin/briefos-stats" --config "$tmp/briefos.toml" queue
