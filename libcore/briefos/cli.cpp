@@ -173,9 +173,6 @@ bool readable_by_others(const std::string& path) {
 }  // namespace
 
 void protect_secrets() noexcept {
-  // Once per process is enough; a repeated call is harmless anyway.
-  static std::atomic<bool> done{false};
-  if (done.exchange(true)) return;
   if (::prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) != 0) {
     spdlog::warn("could not make the process non-dumpable: {}", std::strerror(errno));
   }

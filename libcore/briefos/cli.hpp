@@ -105,7 +105,7 @@ std::optional<std::string> read_secret(const std::vector<std::string>& env_names
 
 // Make the process non-dumpable (prctl PR_SET_DUMPABLE 0): no core file
 // holds a secret, and other processes of the same user cannot ptrace it or
-// read its memory. Called once a secret is loaded; idempotent.
+// read its memory. Called when a secret is loaded; idempotent.
 void protect_secrets() noexcept;
 
 }  // namespace briefos::cli

@@ -130,40 +130,12 @@ void mask_url(std::string_view url, std::size_t scheme_end, std::string& out) {
   if (rest.size() > 1) out += mask;
 }
 
-// Every URL of `text` masked.
-std::string mask_urls(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;  // text before i is in `out`
-  std::size_t from = 0;
-  while (true) {
-    const std::size_t sep = text.find("://", from);
-    if (sep == std::string_view::npos) break;
-    std::size_t s = sep;
-    while (s > i && is_scheme_char(text[s - 1])) --s;
-    while (s < sep && std::isalpha(static_cast<unsigned char>(text[s])) == 0) ++s;
-    if (s == sep) {  // "://" with no scheme before it
-      from = sep + 3;
-      continue;
-    }
-    std::size_t e = sep + 3;
-    while (e < text.size() && !ends_url(text[e])) ++e;
-    while (e > sep + 3 && is_trailing_punct(text[e - 1])) --e;
-    out += text.substr(i, s - i);
-    mask_url(text.substr(s, e - s), sep - s, out);
-    i = e;
-    from = e;
-  }
-  out += text.substr(i);
-  return out;
-}
-
 // Every conninfo "password = VALUE" ('quoted \' value' or up to a space)
 // masked; the key matches case-insensitively anywhere (PGPASSWORD=x too).
-std::string mask_conninfo_passwords(const std::string& text) {
+std::string mask_conninfo_passwords(std::string_view text) {
   static constexpr std::string_view key = "password";
   const std::string low = lower(text);
-  if (low.find(key) == std::string::npos) return text;
+  if (low.find(key) == std::string::npos) return std::string(text);
   std::string out;
   std::size_t i = 0;
   std::size_t from = 0;
@@ -190,19 +162,49 @@ std::string mask_conninfo_passwords(const std::string& text) {
       from = p;
       continue;
     }
-    out.append(text, i, p - i);
+    out += text.substr(i, p - i);
     out += mask;
     i = e;
     from = e;
   }
-  out.append(text, i, std::string::npos);
+  out += text.substr(i);
+  return out;
+}
+
+// Every URL of `text` masked by the URL rule, the text between them by the
+// conninfo rule (so a URL's "password=***&sslmode=..." is not read as a
+// conninfo value running on to the next space).
+std::string mask_urls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;  // text before i is in `out`
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t sep = text.find("://", from);
+    if (sep == std::string_view::npos) break;
+    std::size_t s = sep;
+    while (s > i && is_scheme_char(text[s - 1])) --s;
+    while (s < sep && std::isalpha(static_cast<unsigned char>(text[s])) == 0) ++s;
+    if (s == sep) {  // "://" with no scheme before it
+      from = sep + 3;
+      continue;
+    }
+    std::size_t e = sep + 3;
+    while (e < text.size() && !ends_url(text[e])) ++e;
+    while (e > sep + 3 && is_trailing_punct(text[e - 1])) --e;
+    out += mask_conninfo_passwords(text.substr(i, s - i));
+    mask_url(text.substr(s, e - s), sep - s, out);
+    i = e;
+    from = e;
+  }
+  out += mask_conninfo_passwords(text.substr(i));
   return out;
 }
 
 }  // namespace
 
 std::string redact(std::string_view text) {
-  return mask_conninfo_passwords(mask_urls(text));
+  return mask_urls(text);
 }
 
 bool carries_credentials(std::string_view value) {
