@@ -231,7 +231,7 @@ void Tool::mark_secret_bearing(CLI::Option* option, std::string elsewhere) {
   m_secret_bearing.emplace_back(option, std::move(elsewhere));
 }
 
-void Tool::warn_secrets_in_argv() const {
+void Tool::warn_secrets_in_argv() {
   for (const auto& [option, elsewhere] : m_secret_bearing) {
     bool credential = false;
     for (const std::string& v : option->results()) credential = credential || util::carries_credentials(v);
@@ -243,9 +243,10 @@ void Tool::warn_secrets_in_argv() const {
     }
     where = (where.empty() ? std::string() : "the environment (" + where + "), ") + "a config file only you can read";
     if (!elsewhere.empty()) where += ", " + elsewhere;
-    spdlog::warn("{} on the command line holds a credential (a password or token), which every user of this "
-                 "machine can read in the process list: give it in {}",
-                 option->get_name(), where);
+    m_warnings.push_back(option->get_name()
+                         + " on the command line holds a credential (a password or token), which every user of "
+                           "this machine can read in the process list: give it in "
+                         + where);
   }
 }
 
@@ -299,9 +300,9 @@ void Tool::apply_config_file(const std::string& path) {
   if (credential) {
     protect_secrets();
     if (readable_by_others(path)) {
-      spdlog::warn("config file \"{}\" holds a credential (a password or token) and is readable by group or "
-                   "others: chmod 600 it",
-                   path);
+      m_warnings.push_back("config file \"" + path
+                           + "\" holds a credential (a password or token) and is readable by group or others: "
+                             "chmod 600 it");
     }
   }
   // Options set on the command line or by the environment keep their value.
@@ -410,6 +411,9 @@ int Tool::run(int argc, const char* const* argv,
     }
     log::setup(m_name, m_quiet && m_log_level == "info" ? "warning" : m_log_level,
                m_log_format == "json" ? log::Format::json : log::Format::text, log_stream);
+    // Found while reading the settings; logged in the format they chose.
+    for (const std::string& w : m_warnings) spdlog::warn("{}", w);
+    m_warnings.clear();
   } catch (const Error& e) {
     err << m_name << ": error: " << util::redact(e.what()) << "\n";
     if (!e.hint().empty()) err << m_name << ": hint: " << util::redact(e.hint()) << "\n";

@@ -71,7 +71,7 @@ public:
           std::ostream& err);
 
 private:
-  void warn_secrets_in_argv() const;
+  void warn_secrets_in_argv();
   void apply_environment();
   void apply_config_file(const std::string& path);
 
@@ -79,6 +79,7 @@ private:
   std::unique_ptr<CLI::App> m_app;
   std::vector<std::pair<CLI::Option*, std::vector<std::string>>> m_env;
   std::vector<std::pair<CLI::Option*, std::string>> m_secret_bearing;
+  std::vector<std::string> m_warnings;  // logged once logging is set up
   std::string m_database_url;
   std::string m_config_file;
   std::string m_log_level = "info";

@@ -444,6 +444,17 @@ TEST_CASE("cli::a credential on the command line is warned about, pointing elsew
   CHECK(contains(argv.err, "~/.pgpass"));
   CHECK_FALSE(contains(argv.err, "hunter2"));
   CHECK(argv.database_url == url);  // warned, not refused
+  // The warning follows the log format chosen with it.
+  const Outcome json = run_tool({"--log-format", "json", "--database-url", url});
+  std::istringstream lines(json.err);
+  std::string line;
+  int records = 0;
+  while (std::getline(lines, line)) {
+    const nlohmann::json record = nlohmann::json::parse(line);
+    CHECK(record["level"] == "warning");
+    ++records;
+  }
+  CHECK(records == 1);
   const Outcome no_password = run_tool({"--database-url", "postgresql://bob@db.example/briefs?sslmode=require"});
   CHECK_FALSE(contains(no_password.err, "warning"));
   CleanEnv::set("BRIEFOS_DATABASE_URL", url);
