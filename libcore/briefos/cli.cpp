@@ -14,9 +14,23 @@
 // Exit statuses: CLI11 parse errors become 2 (help and version 0); a
 // briefos::Error carries its own status; anything else is 1. Nothing below
 // main calls exit(), so transactions roll back through destructors.
+//
+// Secrets policy of the front end. A secret should come from the
+// environment, a password file or a config file only its owner reads, never
+// argv (which every user of the machine reads in /proc/PID/cmdline): an
+// option marked secret-bearing (--database-url here; --llm-url, --transport
+// in their programs) that arrives on the command line with a credential in
+// its value is warned about, naming where to put it instead. A secret file
+// (read_secret) readable by group or others is warned about, and so is a
+// config file that holds a credential and is. Once a secret is in memory
+// (a secret file or variable, a password in the database URL, PGPASSWORD)
+// the process is made non-dumpable (PR_SET_DUMPABLE 0): no core file, no
+// ptrace or /proc/PID/mem by other processes of the same user. Every error
+// message passes through util::redact before it is printed.
 #include "briefos/cli.hpp"
 
 #include "briefos/db/connection.hpp"
+#include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
 #include "briefos/error.hpp"
 #include "briefos/log.hpp"
@@ -36,6 +50,8 @@
 #include <sstream>
 #include <string_view>
 
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace briefos::cli {
@@ -147,7 +163,20 @@ std::string strip_quotes(std::string v) {
   return v;
 }
 
+// Whether group or others may read `path` (false when it cannot be stat'ed:
+// opening it reports that).
+bool readable_by_others(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+}
+
 }  // namespace
+
+void protect_secrets() noexcept {
+  if (::prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) != 0) {
+    spdlog::warn("could not make the process non-dumpable: {}", std::strerror(errno));
+  }
+}
 
 bool stop_requested() noexcept { return util::stop_requested(); }
 void request_stop() noexcept { util::request_stop(); }
@@ -176,6 +205,7 @@ Tool::Tool(std::string name, std::string description)
                         ->capture_default_str();
   db->default_str("");
   bind_env(db, {"BRIEFOS_DATABASE_URL", "DATABASE_URL"});
+  mark_secret_bearing(db, "or the password alone in ~/.pgpass (or the file PGPASSFILE names)");
   a.add_option("--config", m_config_file, "Read settings from TOML FILE")
       ->type_name("FILE");
   CLI::Option* lvl =
@@ -195,6 +225,29 @@ Tool::~Tool() = default;
 
 void Tool::bind_env(CLI::Option* option, std::vector<std::string> env_names) {
   m_env.emplace_back(option, std::move(env_names));
+}
+
+void Tool::mark_secret_bearing(CLI::Option* option, std::string elsewhere) {
+  m_secret_bearing.emplace_back(option, std::move(elsewhere));
+}
+
+void Tool::warn_secrets_in_argv() {
+  for (const auto& [option, elsewhere] : m_secret_bearing) {
+    bool credential = false;
+    for (const std::string& v : option->results()) credential = credential || util::carries_credentials(v);
+    if (!credential) continue;
+    std::string where;
+    for (const auto& [bound, names] : m_env) {
+      if (bound != option) continue;
+      for (const std::string& n : names) where += (where.empty() ? "" : " or ") + n;
+    }
+    where = (where.empty() ? std::string() : "the environment (" + where + "), ") + "a config file only you can read";
+    if (!elsewhere.empty()) where += ", " + elsewhere;
+    m_warnings.push_back(option->get_name()
+                         + " on the command line holds a credential (a password or token), which every user of "
+                           "this machine can read in the process list: give it in "
+                         + where);
+  }
 }
 
 void Tool::apply_environment() {
@@ -239,6 +292,18 @@ void Tool::apply_config_file(const std::string& path) {
     items = CLI::ConfigTOML().from_config(config);
   } catch (const CLI::Error& e) {
     throw UsageError("could not parse config file \"" + path + "\": " + e.what());
+  }
+  bool credential = false;
+  for (const CLI::ConfigItem& item : items) {
+    for (const std::string& v : item.inputs) credential = credential || util::carries_credentials(v);
+  }
+  if (credential) {
+    protect_secrets();
+    if (readable_by_others(path)) {
+      m_warnings.push_back("config file \"" + path
+                           + "\" holds a credential (a password or token) and is readable by group or others: "
+                             "chmod 600 it");
+    }
   }
   // Options set on the command line or by the environment keep their value.
   std::vector<CLI::Option*> from_env_or_flag;
@@ -318,6 +383,7 @@ int Tool::run(int argc, const char* const* argv,
   try {
     try {
       m_app->parse(argc, argv);
+      warn_secrets_in_argv();  // before the environment and config fill in
       apply_environment();
       if (const char* cfg = std::getenv("BRIEFOS_CONFIG");
           m_config_file.empty() && cfg != nullptr && *cfg != '\0') {
@@ -325,6 +391,10 @@ int Tool::run(int argc, const char* const* argv,
       }
       if (!m_config_file.empty()) apply_config_file(m_config_file);
       check_text_values(*m_app);
+      if (const char* pw = std::getenv("PGPASSWORD");
+          util::carries_credentials(m_database_url) || (pw != nullptr && *pw != '\0')) {
+        protect_secrets();
+      }
     } catch (const CLI::CallForHelp&) {
       out << m_app->help();
       return exit_ok;
@@ -341,9 +411,12 @@ int Tool::run(int argc, const char* const* argv,
     }
     log::setup(m_name, m_quiet && m_log_level == "info" ? "warning" : m_log_level,
                m_log_format == "json" ? log::Format::json : log::Format::text, log_stream);
+    // Found while reading the settings; logged in the format they chose.
+    for (const std::string& w : m_warnings) spdlog::warn("{}", w);
+    m_warnings.clear();
   } catch (const Error& e) {
-    err << m_name << ": error: " << e.what() << "\n";
-    if (!e.hint().empty()) err << m_name << ": hint: " << e.hint() << "\n";
+    err << m_name << ": error: " << util::redact(e.what()) << "\n";
+    if (!e.hint().empty()) err << m_name << ": hint: " << util::redact(e.hint()) << "\n";
     return e.exit_status();
   }
 
@@ -384,7 +457,10 @@ std::optional<std::string> read_secret(const std::vector<std::string>& env_names
                                        const std::string& file) {
   for (const std::string& name : env_names) {
     const char* v = std::getenv(name.c_str());
-    if (v != nullptr && *v != '\0') return std::string(v);
+    if (v != nullptr && *v != '\0') {
+      protect_secrets();
+      return std::string(v);
+    }
   }
   if (file.empty()) return std::nullopt;
   std::ifstream in(file);
@@ -393,6 +469,10 @@ std::optional<std::string> read_secret(const std::vector<std::string>& env_names
   if (!in || directory) {
     throw UsageError("could not read secret file \"" + file
                      + "\": " + std::strerror(directory ? EISDIR : errno));
+  }
+  protect_secrets();
+  if (readable_by_others(file)) {
+    spdlog::warn("secret file \"{}\" is readable by group or others: chmod 600 it", file);
   }
   std::string line;
   std::getline(in, line);

@@ -50,6 +50,12 @@ public:
   // the config file).
   void bind_env(CLI::Option* option, std::vector<std::string> env_names);
 
+  // `option`'s value may hold a credential (a URL with a password or token):
+  // when it is given on the command line with one (util::carries_credentials),
+  // warn that argv is public and name where it belongs instead: its
+  // environment variables, a config file, and `elsewhere` when not empty.
+  void mark_secret_bearing(CLI::Option* option, std::string elsewhere = "");
+
   // Parse `argv`, set up logging and signals, then call `body` and return
   // its exit status. Every exception ends here: briefos::Error with its own
   // status, anything else with status 1.
@@ -65,12 +71,15 @@ public:
           std::ostream& err);
 
 private:
+  void warn_secrets_in_argv();
   void apply_environment();
   void apply_config_file(const std::string& path);
 
   std::string m_name;
   std::unique_ptr<CLI::App> m_app;
   std::vector<std::pair<CLI::Option*, std::vector<std::string>>> m_env;
+  std::vector<std::pair<CLI::Option*, std::string>> m_secret_bearing;
+  std::vector<std::string> m_warnings;  // logged once logging is set up
   std::string m_database_url;
   std::string m_config_file;
   std::string m_log_level = "info";
@@ -89,8 +98,15 @@ void clear_stop() noexcept;
 
 // Read a secret from the first set environment variable of `env_names`,
 // else from `file` (first line, without the newline). Secrets never come
-// from argv. Throws UsageError when the file cannot be read.
+// from argv. Warns when `file` is readable by group or others; once a
+// secret is found the process is made non-dumpable (protect_secrets).
+// Throws UsageError when the file cannot be read.
 std::optional<std::string> read_secret(const std::vector<std::string>& env_names,
                                        const std::string& file);
+
+// Make the process non-dumpable (prctl PR_SET_DUMPABLE 0): no core file
+// holds a secret, and other processes of the same user cannot ptrace it or
+// read its memory. Called when a secret is loaded; idempotent.
+void protect_secrets() noexcept;
 
 }  // namespace briefos::cli

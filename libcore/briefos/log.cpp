@@ -7,10 +7,13 @@
 // nlohmann/json, because spdlog's pattern formatter does not escape the
 // message and would emit invalid JSON for a message with a quote or newline.
 // Invalid UTF-8 in a message is replaced, never allowed to break the line,
-// and in text form control characters are too (see TextFormatter).
+// and in text form control characters are too (see TextFormatter). Every
+// record, in either form, passes through util::redact: a URL's credentials
+// or a conninfo password never reach a log, whichever layer quoted them.
 #include "briefos/log.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/util/secrets.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
@@ -37,7 +40,7 @@ public:
         json_line(static_cast<long long>(ms),
                   std::string(level.data(), level.size()),
                   std::string(msg.logger_name.data(), msg.logger_name.size()),
-                  std::string(msg.payload.data(), msg.payload.size()));
+                  util::redact(std::string_view(msg.payload.data(), msg.payload.size())));
     dest.append(text.data(), text.data() + text.size());
   }
 
@@ -57,7 +60,7 @@ public:
 
   void format(const spdlog::details::log_msg& msg,
               spdlog::memory_buf_t& dest) override {
-    std::string text(msg.payload.data(), msg.payload.size());
+    std::string text = util::redact(std::string_view(msg.payload.data(), msg.payload.size()));
     for (char& c : text) {
       const auto u = static_cast<unsigned char>(c);
       if ((u < 0x20 && c != '\t') || u == 0x7f) c = ' ';

@@ -7,15 +7,18 @@
 --   briefos_migrate   owns every table, view, sequence, type and function of
 --                     the schema and may create objects in it: it runs the
 --                     migrations (and the advisory lock every role may take).
---   briefos_schedule  reads preferences, users and briefs; never writes a
---                     preference; keeps its own schedule_state row; queues
---                     and cancels generate_daily_brief jobs.
+--   briefos_schedule  reads preferences, users and briefs, and of emails only
+--                     who was sent a brief when (--engagement-backoff); never
+--                     writes a preference; keeps its own schedule_state row;
+--                     queues and cancels generate_daily_brief jobs.
 --   briefos_generate  reads the source data (users, projects, tasks, notes,
 --                     phases, calendar links); writes briefs, project briefs,
 --                     the brief's email and recipient rows; claims, completes
 --                     and queues jobs.
 --   briefos_email     reads emails, recipients, briefs, users, preferences and
---                     suppressions; updates emails and recipients, records
+--                     suppressions; updates only the delivery state of emails
+--                     and recipients (status, times, errors, Message-ID),
+--                     never their content, sender or addresses; records
 --                     tracking events and hard-bounce suppressions; claims
 --                     and completes jobs. It cannot write briefs.
 --   briefos_stats     SELECT on the tables its reports read, nothing else.
@@ -58,9 +61,15 @@ $roles$;
 
 DO $grants$
 DECLARE
-    s        text;
-    obj      record;
-    programs text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats';
+    s           text;
+    obj         record;
+    g           record;
+    kind        text;
+    wanted      text[];
+    present     text;
+    missing     text[];
+    worker_cols text[];
+    programs    text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats';
 BEGIN
     SELECT n.nspname INTO s
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -137,37 +146,100 @@ BEGIN
     EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %s', s, programs);
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %s', s, programs);
 
-    -- briefos-schedule (db/schedule_store.cpp)
-    EXECUTE format('GRANT SELECT ON %1$I.users, %1$I.daily_briefs TO briefos_schedule', s);
-    EXECUTE format('GRANT SELECT ON %I.user_brief_preferences TO briefos_schedule', s);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I.schedule_state TO briefos_schedule', s);
-    EXECUTE format('GRANT SELECT, INSERT,'
-                   ' UPDATE (status, error_message, completed_at, locked_by, locked_until, updated_at)'
-                   ' ON %I.queue_jobs TO briefos_schedule', s);
-
-    -- briefos-generate (db/brief_store.cpp, db/queue.cpp)
-    EXECUTE format('GRANT SELECT ON %1$I.users, %1$I.user_brief_preferences, %1$I.projects,'
-                   ' %1$I.tasks, %1$I.task_calendar_events, %1$I.notes, %1$I.phases,'
-                   ' %1$I.phase_tasks TO briefos_generate', s);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %1$I.daily_briefs, %1$I.emails TO briefos_generate', s);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.project_daily_briefs TO briefos_generate', s);
-    EXECUTE format('GRANT INSERT ON %I.email_recipients TO briefos_generate', s);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I.queue_jobs TO briefos_generate', s);
+    -- The grants, in one list: per (role, table) the table privileges, then
+    -- the only columns the role may read (SELECT on the whole table when
+    -- NULL) and the only columns it may UPDATE. The column lists are the
+    -- SET lists of the program's statements (libcore/briefos/db/*.cpp and
+    -- db/detail/*.hpp); a column listed here that the schema does not have
+    -- (yet) is skipped with a NOTICE, so a column a later migration adds can
+    -- be named before it exists. Extend a row when a program writes a new
+    -- column; tests/cli/roles.test.sh runs every program in every mode with
+    -- only its role.
+    --
+    -- The columns the worker loop writes in queue_jobs (claim, heartbeat,
+    -- complete, fail, release, rescue, cancel: db/queue.cpp).
+    worker_cols := ARRAY['status', 'attempts', 'locked_by', 'locked_until', 'started_at', 'updated_at',
+                         'result', 'completed_at', 'scheduled_for', 'error_message', 'errors'];
+    FOR g IN
+        SELECT * FROM (VALUES
+            -- briefos-schedule (db/schedule_store.cpp, db/schedule_shares.cpp):
+            -- --engagement-backoff reads when each user's last brief email was
+            -- created, and nothing else of emails.
+            ('briefos_schedule', 'users',                  'SELECT', NULL::text[], NULL::text[]),
+            ('briefos_schedule', 'daily_briefs',           'SELECT', NULL, NULL),
+            ('briefos_schedule', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            ('briefos_schedule', 'emails',                 '',
+                ARRAY['created_by', 'category', 'status', 'created_at'], NULL),
+            ('briefos_schedule', 'schedule_state',         'SELECT, INSERT, UPDATE', NULL, NULL),
+            ('briefos_schedule', 'queue_jobs',             'SELECT, INSERT', NULL,
+                ARRAY['status', 'error_message', 'completed_at', 'locked_by', 'locked_until', 'updated_at']),
+            -- briefos-generate (db/brief_source.cpp, db/brief_store.cpp,
+            -- db/brief_queue.cpp, db/queue.cpp): it owns the briefs; of an
+            -- email it rewrites only the subject and template data when a
+            -- brief is generated again.
+            ('briefos_generate', 'users',                  'SELECT', NULL, NULL),
+            ('briefos_generate', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            ('briefos_generate', 'projects',               'SELECT', NULL, NULL),
+            ('briefos_generate', 'tasks',                  'SELECT', NULL, NULL),
+            ('briefos_generate', 'task_calendar_events',   'SELECT', NULL, NULL),
+            ('briefos_generate', 'notes',                  'SELECT', NULL, NULL),
+            ('briefos_generate', 'phases',                 'SELECT', NULL, NULL),
+            ('briefos_generate', 'phase_tasks',            'SELECT', NULL, NULL),
+            ('briefos_generate', 'daily_briefs',           'SELECT, INSERT, UPDATE', NULL, NULL),
+            ('briefos_generate', 'project_daily_briefs',   'SELECT, INSERT, UPDATE, DELETE', NULL, NULL),
+            ('briefos_generate', 'emails',                 'SELECT, INSERT', NULL,
+                ARRAY['subject', 'template_data', 'status']),
+            ('briefos_generate', 'email_recipients',       'INSERT', NULL, NULL),
+            ('briefos_generate', 'queue_jobs',             'SELECT, INSERT', NULL, worker_cols),
+            -- briefos-email (db/email_store.cpp, db/queue.cpp): the state of
+            -- a delivery, never its content, sender or recipients.
+            -- smtp_reply is written by the SMTP delivery record (issue 16).
+            ('briefos_email', 'users',                  'SELECT', NULL, NULL),
+            ('briefos_email', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            ('briefos_email', 'daily_briefs',           'SELECT', NULL, NULL),
+            ('briefos_email', 'emails',                 'SELECT', NULL,
+                ARRAY['status', 'message_id', 'subject_variant', 'sent_at', 'error_message', 'smtp_reply']),
+            ('briefos_email', 'email_recipients',       'SELECT', NULL,
+                ARRAY['status', 'sent_at', 'error_message', 'smtp_reply']),
+            ('briefos_email', 'email_tracking_events',  'INSERT', NULL, NULL),
+            ('briefos_email', 'email_suppressions',     'SELECT, INSERT', NULL, NULL),
+            ('briefos_email', 'queue_jobs',             'SELECT', NULL, worker_cols),
+            -- briefos-stats (db/stats_queries.cpp): read-only.
+            ('briefos_stats', 'users',                  'SELECT', NULL, NULL),
+            ('briefos_stats', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            ('briefos_stats', 'daily_briefs',           'SELECT', NULL, NULL),
+            ('briefos_stats', 'emails',                 'SELECT', NULL, NULL),
+            ('briefos_stats', 'email_recipients',       'SELECT', NULL, NULL),
+            ('briefos_stats', 'queue_jobs',             'SELECT', NULL, NULL)
+        ) AS t(grantee, tbl, privileges, select_cols, update_cols)
+    LOOP
+        IF g.privileges <> '' THEN
+            EXECUTE format('GRANT %s ON %I.%I TO %I', g.privileges, s, g.tbl, g.grantee);
+        END IF;
+        FOREACH kind IN ARRAY ARRAY['SELECT', 'UPDATE'] LOOP
+            wanted := CASE kind WHEN 'SELECT' THEN g.select_cols ELSE g.update_cols END;
+            CONTINUE WHEN wanted IS NULL;
+            SELECT array_agg(c ORDER BY o) FILTER (WHERE a.attname IS NULL)
+              INTO missing
+              FROM unnest(wanted) WITH ORDINALITY AS w(c, o)
+              LEFT JOIN pg_attribute a ON a.attrelid = format('%I.%I', s, g.tbl)::regclass
+                                      AND a.attname = w.c AND a.attnum > 0 AND NOT a.attisdropped;
+            SELECT string_agg(quote_ident(c), ', ' ORDER BY o)
+              INTO present
+              FROM unnest(wanted) WITH ORDINALITY AS w(c, o)
+             WHERE NOT c = ANY(coalesce(missing, '{}'));
+            IF missing IS NOT NULL THEN
+                RAISE NOTICE 'briefos roles: %.% has no column %; not granted to % yet',
+                             s, g.tbl, array_to_string(missing, ', '), g.grantee;
+            END IF;
+            IF present IS NOT NULL THEN
+                EXECUTE format('GRANT %s (%s) ON %I.%I TO %I', kind, present, s, g.tbl, g.grantee);
+            END IF;
+        END LOOP;
+    END LOOP;
     -- queue::enqueue draws ids with nextval() before inserting.
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO briefos_generate',
                    pg_get_serial_sequence(format('%I.queue_jobs', s), 'id'));
-
-    -- briefos-email (db/email_store.cpp, db/queue.cpp)
-    EXECUTE format('GRANT SELECT ON %1$I.users, %1$I.user_brief_preferences, %1$I.daily_briefs'
-                   ' TO briefos_email', s);
-    EXECUTE format('GRANT SELECT, UPDATE ON %1$I.emails, %1$I.email_recipients TO briefos_email', s);
-    EXECUTE format('GRANT INSERT ON %I.email_tracking_events TO briefos_email', s);
-    EXECUTE format('GRANT SELECT, INSERT ON %I.email_suppressions TO briefos_email', s);
-    EXECUTE format('GRANT SELECT, UPDATE ON %I.queue_jobs TO briefos_email', s);
-
-    -- briefos-stats (db/stats_queries.cpp): read-only.
-    EXECUTE format('GRANT SELECT ON %1$I.users, %1$I.user_brief_preferences, %1$I.daily_briefs,'
-                   ' %1$I.emails, %1$I.email_recipients, %1$I.queue_jobs TO briefos_stats', s);
 END;
 $grants$;
 

@@ -8,7 +8,13 @@
 # role is refused what it should not do: stats cannot write, email cannot
 # drop a table or write briefs, schedule cannot edit a preference, generate
 # cannot touch users or suppressions, and no program role may call the
-# SECURITY DEFINER functions. Needs BRIEFOS_TEST_DATABASE_URL.
+# SECURITY DEFINER functions. Then every program runs in every documented
+# mode with only its role (schedule with --engagement-backoff, dry runs and
+# backfills; generate with the LLM stub, --force and --dry-run; email with
+# --preview, --dry-run and each transport, refused and accepted; stats in
+# every report and format), and the column grants are checked: briefos_email
+# may write the state of a delivery, never its content, sender or
+# recipients. Needs BRIEFOS_TEST_DATABASE_URL.
 . "$BRIEFOS_SOURCE_DIR/tests/cli/lib.sh"
 need_db
 
@@ -118,6 +124,112 @@ check "email: every email is recorded sent" test "$(admin "SELECT count(*) FROM 
 check "email: the sent events were recorded" \
   test "$(admin "SELECT count(*) FROM email_tracking_events WHERE event_type = 'sent'")" -ge 1
 
+# --- every documented mode, with only the program's role -------------------------
+# The servers the programs talk to: the LLM stub, an SMTP server and a webhook
+# receiver, all on loopback.
+py=/usr/bin/python3
+$py "$src/tests/cli/llm_stub.py" --port-file "$tmp/llm.port" --log "$tmp/llm.log" &
+llm_pid=$!
+mkfifo "$tmp/smtp.fifo" "$tmp/hook.fifo"
+$py "$src/tests/cli/smtp_server.py" "$tmp/smtp" >"$tmp/smtp.fifo" 2>"$tmp/smtp.log" &
+smtp_pid=$!
+read -r smtp_port <"$tmp/smtp.fifo"
+hook_secret="roles-hook-$sfx"
+WEBHOOK_SECRET=$hook_secret $py "$src/tests/cli/webhook_receiver.py" "$tmp/hook" >"$tmp/hook.fifo" 2>"$tmp/hook.log" &
+hook_pid=$!
+read -r hook_port <"$tmp/hook.fifo"
+trap 'kill $llm_pid $smtp_pid $hook_pid 2>/dev/null || true; cleanup_dbs; drop_logins; rm -rf "$tmp"' EXIT
+i=0
+while [ ! -s "$tmp/llm.port" ]; do
+  i=$((i + 1))
+  [ $i -lt 200 ] || { echo "LLM stub did not start" >&2; exit 1; }
+  sleep 0.05
+done
+llm="http://127.0.0.1:$(cat "$tmp/llm.port")"
+mailopts="--base-url https://app.example.com --message-id-domain example.com"
+# due: make every pending job due now (retries wait otherwise).
+due() { admin "UPDATE queue_jobs SET scheduled_for = now() WHERE status = 'pending'" >/dev/null; }
+jobs_of() { admin "SELECT count(*) FROM queue_jobs WHERE job_type = '$1' AND status = '$2'"; }
+
+expect_status 0 "schedule: a sweep with --engagement-backoff as briefos_schedule" \
+  "$bin/briefos-schedule" --database-url "$(as "$sched")" --now 2025-10-02T12:55:00Z --engagement-backoff --json
+check "schedule: ... without a permission error" sh -c "! grep -q 'permission denied' '$tmp/err'"
+expect_status 0 "schedule: a dry run with --engagement-backoff as briefos_schedule" \
+  "$bin/briefos-schedule" --database-url "$(as "$sched")" --now 2025-10-03T12:55:00Z --engagement-backoff --dry-run
+expect_status 0 "schedule: a backfill of one date as briefos_schedule" \
+  "$bin/briefos-schedule" --database-url "$(as "$sched")" --user alice@example.com --date 2025-10-05 --json
+expect_status 0 "schedule: a backfill of a date range for two users as briefos_schedule" \
+  "$bin/briefos-schedule" --database-url "$(as "$sched")" --user alice@example.com --user bob@example.com \
+  --from 2025-10-06 --to 2025-10-07 --json
+check "schedule: the backfills queued five briefs" test "$(admin "SELECT count(*) FROM queue_jobs
+  WHERE job_type = 'generate_daily_brief' AND metadata->>'briefDate' BETWEEN '2025-10-05' AND '2025-10-07'")" -eq 5
+expect_status 0 "schedule: a dry-run backfill as briefos_schedule" \
+  "$bin/briefos-schedule" --database-url "$(as "$sched")" --user bob@example.com --date 2025-10-08 --dry-run
+
+due
+expect_status 0 "generate: a drain with the LLM as briefos_generate" \
+  "$bin/briefos-generate" --database-url "$(as "$gen")" --drain --json --llm-url "$llm/ok" --llm-model stub-1
+got="$(jobs_of generate_daily_brief pending):$(admin "SELECT count(*) || ':' || count(*) FILTER (
+  WHERE llm_status = 'ok' AND user_id = 'aaaaaaaa-0000-4000-8000-000000000001') FROM daily_briefs
+  WHERE brief_date BETWEEN '2025-10-05' AND '2025-10-07'")"
+check "generate: ... every brief generated, alice's with an analysis (pending:briefs:analysed $got)" \
+  test "$got" = "0:5:3"
+expect_status 0 "generate: a forced backfill with the LLM as briefos_generate" \
+  "$bin/briefos-generate" --database-url "$(as "$gen")" --user alice@example.com --date 2025-10-05 --force \
+  --json --llm-url "$llm/ok" --llm-model stub-1
+check "generate: ... with its analysis" grep -q '"llm":"ok"' "$tmp/out"
+expect_status 0 "generate: a dry run as briefos_generate" \
+  "$bin/briefos-generate" --database-url "$(as "$gen")" --user bob@example.com --date 2025-10-09 --dry-run
+
+brief=$(admin "SELECT id FROM daily_briefs WHERE brief_date = '2025-10-05' AND user_id = 'aaaaaaaa-0000-4000-8000-000000000001'")
+expect_status 0 "email: --preview as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --preview "$brief"
+expect_status 0 "email: a dry run as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --dry-run --drain
+# The webhook refuses (503: retried; 400: failed), then SMTP delivers: every
+# way a delivery is recorded, with only briefos_email's grants.
+printf 503 >"$tmp/hook/status"
+BRIEFOS_WEBHOOK_SECRET=$hook_secret expect_status 1 "email: a refused webhook (503, retried) as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --drain \
+  --transport "webhook+http://127.0.0.1:$hook_port/mail"
+check "email: ... without a permission error" sh -c "! grep -q 'permission denied' '$tmp/err'"
+check "email: ... recorded as a retry" test "$(admin "SELECT count(*) FROM emails
+  WHERE status = 'pending' AND error_message LIKE '%HTTP 503%'")" -ge 1
+printf 400 >"$tmp/hook/status"
+due
+one=$(admin "SELECT id FROM emails WHERE status = 'pending' ORDER BY id LIMIT 1")
+echo "$one" >"$tmp/one"
+BRIEFOS_WEBHOOK_SECRET=$hook_secret expect_status 1 "email: a refused webhook (400, failed) as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --jobs "$tmp/one" \
+  --transport "webhook+http://127.0.0.1:$hook_port/mail"
+check "email: ... recorded as failed with its event" test "$(admin "SELECT count(*) FROM emails e
+  JOIN email_tracking_events t ON t.email_id = e.id AND t.event_type = 'failed'
+  WHERE e.id = '$one' AND e.status = 'failed'")" -eq 1
+printf 200 >"$tmp/hook/status"
+two=$(admin "SELECT id FROM emails WHERE status = 'pending' ORDER BY id LIMIT 1")
+echo "$two" >"$tmp/two"
+due
+BRIEFOS_WEBHOOK_SECRET=$hook_secret expect_status 0 "email: an accepted webhook as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --jobs "$tmp/two" \
+  --transport "webhook+http://127.0.0.1:$hook_port/mail"
+check "email: ... recorded as sent" test "$(admin "SELECT status FROM emails WHERE id = '$two'")" = sent
+due
+expect_status 0 "email: an SMTP drain as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" $mailopts --drain --json \
+  --transport "smtp://127.0.0.1:$smtp_port?tls=none"
+check "email: ... delivered over SMTP" test "$(find "$tmp/smtp" -name 'msg-*.eml' | wc -l)" -ge 1
+check "email: nothing is left to send" test "$(admin "SELECT count(*) FROM emails WHERE status IN ('pending', 'sending')")" -eq 0
+
+for report in "emails --by-variant" "queue --top 5" "health --max-queue-age 100000000"; do
+  # shellcheck disable=SC2086
+  expect_status 0 "stats: the $report report as briefos_stats" \
+    "$bin/briefos-stats" --database-url "$(as "$stats")" --tz UTC $report
+done
+for format in csv prometheus html; do
+  expect_status 0 "stats: the emails report as $format as briefos_stats" \
+    "$bin/briefos-stats" --database-url "$(as "$stats")" --tz UTC --format "$format" emails
+done
+
 for report in emails briefs queue "user alice@example.com" health; do
   # shellcheck disable=SC2086
   expect_status 0 "stats: the $report report as briefos_stats" \
@@ -148,6 +260,25 @@ check "email cannot insert daily_briefs" denied "$mail" \
   "INSERT INTO daily_briefs (user_id, brief_date) VALUES ('aaaaaaaa-0000-4000-8000-000000000001', '2030-01-01')"
 check "email cannot delete emails" denied "$mail" "DELETE FROM emails"
 check "email cannot queue jobs" denied "$mail" "INSERT INTO queue_jobs (job_type, metadata) VALUES ('other', '{}')"
+# Column by column: briefos_email writes the state of a delivery, never what
+# it says or to whom; briefos_schedule reads when a brief was emailed, not
+# what it said; briefos_generate rewrites an email's subject, not its address.
+check "email cannot change a recipient's address" denied "$mail" \
+  "UPDATE email_recipients SET recipient_email = 'attacker@example.net'"
+check "email cannot change an email's content" denied "$mail" "UPDATE emails SET content = 'x'"
+check "email cannot change an email's sender" denied "$mail" "UPDATE emails SET from_email = 'x@example.net'"
+check "email cannot change an email's subject" denied "$mail" "UPDATE emails SET subject = 'x'"
+check "email cannot rewrite job metadata" denied "$mail" "UPDATE queue_jobs SET metadata = '{}'"
+check "email cannot move a job to another user" denied "$mail" "UPDATE queue_jobs SET user_id = NULL"
+check "email can still record a delivery's state" \
+  $PSQL "$(as "$mail")" -XAtq -v ON_ERROR_STOP=1 -c "UPDATE emails SET error_message = error_message WHERE false"
+check "schedule cannot read an email's content" denied "$sched" "SELECT content FROM emails LIMIT 1"
+check "schedule cannot read a recipient" denied "$sched" "SELECT recipient_email FROM email_recipients LIMIT 1"
+check "schedule cannot write emails" denied "$sched" "UPDATE emails SET status = 'cancelled'"
+check "generate cannot change a recipient's address" denied "$gen" \
+  "UPDATE email_recipients SET recipient_email = 'attacker@example.net'"
+check "generate cannot change an email's sender" denied "$gen" "UPDATE emails SET from_email = 'x@example.net'"
+check "generate cannot rewrite job metadata" denied "$gen" "UPDATE queue_jobs SET metadata = '{}'"
 check "schedule cannot edit a preference" denied "$sched" \
   "UPDATE user_brief_preferences SET next_run_at = now()"
 check "schedule cannot rewrite job metadata" denied "$sched" "UPDATE queue_jobs SET metadata = '{}'"

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace {
@@ -433,6 +434,88 @@ TEST_CASE("cli::read_secret prefers the environment and never needs argv") {
                   briefos::UsageError);
 }
 
+TEST_CASE("cli::a credential on the command line is warned about, pointing elsewhere") {
+  CleanEnv env;
+  const std::string url = "postgresql://bob:hunter2@db.example/briefs";
+  const Outcome argv = run_tool({"--database-url", url});
+  CHECK(argv.body_ran);
+  CHECK(contains(argv.err, "briefos-test: warning: --database-url on the command line holds a credential"));
+  CHECK(contains(argv.err, "BRIEFOS_DATABASE_URL or DATABASE_URL"));
+  CHECK(contains(argv.err, "~/.pgpass"));
+  CHECK_FALSE(contains(argv.err, "hunter2"));
+  CHECK(argv.database_url == url);  // warned, not refused
+  // The warning follows the log format chosen with it.
+  const Outcome json = run_tool({"--log-format", "json", "--database-url", url});
+  std::istringstream lines(json.err);
+  std::string line;
+  int records = 0;
+  while (std::getline(lines, line)) {
+    const nlohmann::json record = nlohmann::json::parse(line);
+    CHECK(record["level"] == "warning");
+    ++records;
+  }
+  CHECK(records == 1);
+  const Outcome no_password = run_tool({"--database-url", "postgresql://bob@db.example/briefs?sslmode=require"});
+  CHECK_FALSE(contains(no_password.err, "warning"));
+  CleanEnv::set("BRIEFOS_DATABASE_URL", url);
+  const Outcome from_env = run_tool({});
+  CHECK(from_env.database_url == url);
+  CHECK_FALSE(contains(from_env.err, "warning"));
+}
+
+TEST_CASE("cli::a config file with a credential that others may read is warned about") {
+  CleanEnv env;
+  TempFile with_password("database_url = \"postgresql://bob:hunter2@db.example/briefs\"\n");
+  fs::permissions(with_password.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read
+                                            | fs::perms::others_read);
+  const Outcome open = run_tool({"--config", with_password.path()});
+  CHECK(open.body_ran);
+  CHECK(contains(open.err, "warning: config file \"" + with_password.path() + "\" holds a credential"));
+  CHECK(contains(open.err, "chmod 600"));
+  CHECK_FALSE(contains(open.err, "hunter2"));
+  fs::permissions(with_password.path(), fs::perms::owner_read | fs::perms::owner_write);
+  CHECK_FALSE(contains(run_tool({"--config", with_password.path()}).err, "warning"));
+  TempFile plain("database_url = \"postgresql://bob@db.example/briefs\"\ndays = 3\n");
+  fs::permissions(plain.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  CHECK_FALSE(contains(run_tool({"--config", plain.path()}).err, "warning"));
+}
+
+TEST_CASE("cli::read_secret warns about a secret file others may read") {
+  CleanEnv env;
+  TempFile file("s3cret\n");
+  std::ostringstream log;
+  briefos::log::setup("briefos-x", "warning", briefos::log::Format::text, &log);
+  fs::permissions(file.path(), fs::perms::owner_read | fs::perms::group_read);
+  CHECK(briefos::cli::read_secret({"NO_SUCH_VARIABLE_X"}, file.path()) == "s3cret");
+  CHECK(contains(log.str(), "warning: secret file \"" + file.path() + "\" is readable by group or others"));
+  log.str("");
+  fs::permissions(file.path(), fs::perms::owner_read);
+  CHECK(briefos::cli::read_secret({"NO_SUCH_VARIABLE_X"}, file.path()) == "s3cret");
+  CHECK(log.str().empty());
+  briefos::log::setup("briefos-x", "warning", briefos::log::Format::text);
+}
+
+TEST_CASE("cli::a loaded secret makes the process non-dumpable") {
+  CleanEnv env;
+  // Each step starts dumpable again, so each proves its own call.
+  const auto dumpable = [] { return prctl(PR_GET_DUMPABLE, 0L, 0L, 0L, 0L); };
+  REQUIRE(prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) == 0);
+  run_tool({"--database-url", "postgresql://bob@db.example/briefs"});
+  CHECK(dumpable() == 1);  // no secret, no change
+  CleanEnv::set("BRIEFOS_TEST_DAYS", "12");
+  CHECK(briefos::cli::read_secret({"BRIEFOS_TEST_DAYS"}, "") == "12");
+  CHECK(dumpable() == 0);
+  REQUIRE(prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) == 0);
+  CleanEnv::set("BRIEFOS_DATABASE_URL", "postgresql://bob:hunter2@db.example/briefs");
+  run_tool({});
+  CHECK(dumpable() == 0);
+  REQUIRE(prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) == 0);
+  TempFile key("k\n");
+  fs::permissions(key.path(), fs::perms::owner_read);
+  CHECK(briefos::cli::read_secret({"NO_SUCH_VARIABLE_X"}, key.path()) == "k");
+  CHECK(dumpable() == 0);
+}
+
 TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("log");
@@ -499,6 +582,26 @@ TEST_CASE("db::redact hides passwords in URLs") {
   CHECK(redact("postgresql://bob@db/briefs") == "postgresql://bob@db/briefs");
   CHECK(redact("postgresql:///briefs?host=/tmp") == "postgresql:///briefs?host=/tmp");
   CHECK(redact("no connection string here") == "no connection string here");
+}
+
+TEST_CASE("db::redact is util::redact: a webhook token is masked too") {
+  using briefos::db::redact;
+  CHECK(redact("via webhook https://hooks.example/mail?token=s3cret: HTTP 503")
+        == "via webhook https://hooks.example/mail?token=***: HTTP 503");
+}
+
+TEST_CASE("cli::a logged URL's credentials are masked in text and JSON logs") {
+  std::ostringstream text;
+  briefos::log::setup("briefos-x", "info", briefos::log::Format::text, &text);
+  spdlog::info("posting to https://hooks.example/mail?token=s3cret and postgresql://bob:hunter2@db/b");
+  CHECK(contains(text.str(), "https://hooks.example/mail?token=*** and postgresql://bob:***@db/b"));
+  std::ostringstream json;
+  briefos::log::setup("briefos-x", "info", briefos::log::Format::json, &json);
+  spdlog::info("posting to https://hooks.example/mail?token=s3cret");
+  CHECK(contains(json.str(), "mail?token=***"));
+  CHECK_FALSE(contains(text.str() + json.str(), "s3cret"));
+  CHECK_FALSE(contains(text.str(), "hunter2"));
+  briefos::log::setup("briefos-x", "warning", briefos::log::Format::text);
 }
 
 TEST_CASE("db::redact hides passwords in conninfo strings") {

@@ -3,11 +3,13 @@
 // Connecting, and keeping secrets out of messages. libpq's own error text for
 // a failed connection names the host and the reason but never the password;
 // we still pass everything through redact(), because a URL given by the user
-// may be echoed back by other layers.
+// may be echoed back by other layers. redact() is util::redact (the one
+// masking rule, util/secrets.hpp) under the name db callers know.
 #include "briefos/db/connection.hpp"
 #include "briefos/db/detail/pqxx_access.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/util/secrets.hpp"
 
 #include <cstdlib>
 #include <regex>
@@ -15,12 +17,7 @@
 namespace briefos::db {
 
 std::string redact(const std::string& text) {
-  static const std::regex url_password(R"(((?:postgres|postgresql)://[^:/@\s]*:)([^@\s]*)@)",
-                                       std::regex::icase);
-  static const std::regex kv_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))",
-                                      std::regex::icase);
-  std::string out = std::regex_replace(text, url_password, "$1***@");
-  return std::regex_replace(out, kv_password, "$1***");
+  return util::redact(text);
 }
 
 std::string database_name(const std::string& url) {

@@ -12,8 +12,10 @@
 namespace briefos::db {
 
 // `text` with any password in a URL (postgres://user:SECRET@host) or a
-// conninfo (password=SECRET) replaced by "***". Used on every message that
-// may quote a connection string.
+// conninfo (password=SECRET), and every URL's other credentials (query
+// values, HTTP userinfo), replaced by "***": util::redact
+// (util/secrets.hpp). Used on every message that may quote a connection
+// string.
 std::string redact(const std::string& text);
 
 // The database name `url` points at, for messages ("could not connect to

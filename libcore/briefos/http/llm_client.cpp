@@ -23,9 +23,14 @@
 //
 // Responses are read into memory up to `max_response_bytes`; a larger one
 // aborts the transfer. The API key is only ever in the Authorization header
-// list, never in a message.
+// list, never in a message; every error text is also passed through
+// util::redact, so a URL a server or libcurl quotes (with a key in its query
+// or userinfo) is masked too. Plain http:// to another host is refused by
+// briefos-generate's options (util::require_private_channel) before a
+// client exists.
 #include "briefos/http/llm_client.hpp"
 
+#include "briefos/util/secrets.hpp"
 #include "briefos/util/text.hpp"
 
 #include "briefos/error.hpp"
@@ -138,12 +143,15 @@ std::string http_error_detail(const std::string& body) {
 }  // namespace
 
 std::string endpoint_url(const std::string& url) {
-  std::string u = url;
+  // A query (an api-version, a key some gateways take there) stays last.
+  const std::size_t q = url.find('?');
+  std::string u = url.substr(0, q);
+  const std::string query = q == std::string::npos ? std::string() : url.substr(q);
   while (!u.empty() && u.back() == '/') u.pop_back();
   constexpr std::string_view suffix = "/v1/chat/completions";
-  if (u.ends_with(suffix)) return u;
-  if (u.ends_with("/v1")) return u + "/chat/completions";
-  return u + std::string(suffix);
+  if (u.ends_with(suffix)) return u + query;
+  if (u.ends_with("/v1")) return u + "/chat/completions" + query;
+  return u + std::string(suffix) + query;
 }
 
 struct LlmClient::Impl {
@@ -173,7 +181,9 @@ struct LlmClient::Impl {
   }
 
   void finish(Work& w, bool ok, std::string content_or_error) {
-    content_or_error = without_key(std::move(content_or_error));
+    // An error is also masked for URL credentials; an analysis is the
+    // model's text and keeps its links as written.
+    content_or_error = without_key(ok ? std::move(content_or_error) : util::redact(content_or_error));
     LlmResult r;
     r.ok = ok;
     if (ok) {
@@ -297,7 +307,7 @@ struct LlmClient::Impl {
       w->last_error = "model \"" + model + "\": " + errtext;
       next = Next::retry;
     }
-    w->last_error = without_key(std::move(w->last_error));  // before it is logged
+    w->last_error = without_key(util::redact(w->last_error));  // before it is logged
     const auto now = Clock::now();
     if (next == Next::retry && w->model_attempt <= config.retries) {
       milliseconds delay = backoff(w->model_attempt);

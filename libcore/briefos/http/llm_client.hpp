@@ -20,6 +20,7 @@ namespace briefos::http {
 
 struct LlmConfig {
   std::string url;                  // base URL, or the full .../v1/chat/completions
+                                    // (https://, or http:// to loopback: see util::require_private_channel)
   std::vector<std::string> models;  // first preferred, the rest fallbacks
   std::optional<std::string> api_key;  // sent as Authorization: Bearer
   std::chrono::milliseconds timeout{60000};        // one HTTP attempt
@@ -43,8 +44,9 @@ struct LlmResult {
   double seconds = 0;
 };
 
-// `url` with /v1/chat/completions appended unless it already ends with it
-// (a trailing slash is dropped first).
+// `url` with /v1/chat/completions appended to its path unless the path
+// already ends with it (a trailing slash is dropped first); a query string
+// stays at the end.
 std::string endpoint_url(const std::string& url);
 
 class LlmClient {

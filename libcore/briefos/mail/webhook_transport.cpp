@@ -12,7 +12,16 @@
 // 5xx are transient; any other 4xx is permanent (the receiver will never take
 // this request) but says nothing about the recipient, so nothing is
 // suppressed.
+//
+// The URL may carry a credential of the receiver's (a ?token=..., a user
+// name): every text this transport gives out (describe(), which goes into
+// each 'sent' event, and its errors, which go into error columns, events,
+// logs and --json) names the URL masked by util::redact. Plain http:// to
+// another host is refused before any job is claimed
+// (util::require_private_channel, called by briefos-email's options).
 #include "briefos/mail/transport.hpp"
+
+#include "briefos/util/secrets.hpp"
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +40,7 @@ class WebhookTransport final : public Transport {
 public:
   explicit WebhookTransport(const TransportConfig& cfg)
       : m_url(cfg.url.substr(8)),  // drop "webhook+"
+        m_shown(util::redact(m_url)),
         m_secret(cfg.webhook_secret.value_or("")),
         m_connect_timeout(cfg.connect_timeout),
         m_timeout(cfg.timeout) {}
@@ -76,22 +86,24 @@ public:
     curl_slist_free_all(headers);
     const std::string to = m.recipients.empty() ? std::string() : m.recipients.front();
     if (rc != CURLE_OK) {
-      throw SendError("could not send email to \"" + to + "\" via webhook " + m_url + ": "
-                          + (errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc)),
+      // libcurl's message may quote the URL too.
+      throw SendError("could not send email to \"" + to + "\" via webhook " + m_shown + ": "
+                          + util::redact(errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc)),
                       FailureKind::transient);
     }
     if (status >= 200 && status < 300) return;
-    const std::string msg = "could not send email to \"" + to + "\" via webhook " + m_url
+    const std::string msg = "could not send email to \"" + to + "\" via webhook " + m_shown
                             + ": HTTP " + std::to_string(status);
     if (status == 408 || status == 429 || status >= 500) throw SendError(msg, FailureKind::transient, status);
     throw SendError(msg, FailureKind::permanent, status);
   }
 
-  std::string describe() const override { return "webhook+" + m_url; }
+  std::string describe() const override { return "webhook+" + m_shown; }
 
 private:
   CURL* m_curl = nullptr;
-  std::string m_url;
+  std::string m_url;    // as given: only for libcurl
+  std::string m_shown;  // m_url with its credentials masked: for every message
   std::string m_secret;
   std::chrono::milliseconds m_connect_timeout;
   std::chrono::milliseconds m_timeout;

@@ -3,6 +3,7 @@
 #include "briefos/app/email/options.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
 #include "briefos/util/text.hpp"
 
@@ -58,6 +59,8 @@ void add_options(cli::Tool& tool, Options& o) {
   auto* tr = app.add_option("--transport", o.transport, "smtp://, smtps://, maildir:DIR, webhook+https://")
                  ->type_name("URL");
   tool.bind_env(tr, {"BRIEFOS_EMAIL_TRANSPORT"});
+  tool.mark_secret_bearing(tr);
+  app.add_flag("--allow-insecure-http", o.allow_insecure_http, "Allow webhook+http:// to a remote host");
   auto* pwf = app.add_option("--smtp-password-file", o.password_file, "Read the SMTP password from FILE")
                   ->type_name("FILE");
   tool.bind_env(pwf, {"BRIEFOS_SMTP_PASSWORD_FILE"});
@@ -207,6 +210,7 @@ Settings make_settings(const Options& o) {
 mail::TransportConfig make_transport_config(const Options& o) {
   mail::TransportConfig tc;
   tc.url = o.transport;
+  util::require_private_channel("--transport", tc.url, o.allow_insecure_http);
   tc.password = cli::read_secret({"BRIEFOS_SMTP_PASSWORD"}, o.password_file);
   tc.webhook_secret = cli::read_secret({"BRIEFOS_WEBHOOK_SECRET"}, "");
   tc.ca_file = o.ca_file;

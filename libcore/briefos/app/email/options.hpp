@@ -33,6 +33,7 @@ struct Options {
   int connections = 0;
   std::string rate;
   std::string transport;
+  bool allow_insecure_http = false;  // webhook+http:// to another host
   std::string password_file;
   std::string ca_file;
   int connect_timeout_s = 10;

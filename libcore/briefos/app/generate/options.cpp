@@ -6,6 +6,7 @@
 #include "briefos/brief.hpp"
 #include "briefos/error.hpp"
 #include "briefos/mime.hpp"
+#include "briefos/util/secrets.hpp"
 
 #include <cmath>
 
@@ -39,8 +40,11 @@ void add_options(cli::Tool& tool, Options& o) {
                     ->capture_default_str(),
                 {"BRIEFOS_EMAIL_FROM_NAME"});
   app.add_flag("--holidays", o.holidays, "Name holidays under the title");
-  tool.bind_env(app.add_option("--llm-url", o.llm_url, "OpenAI-compatible endpoint for analysis")->type_name("URL"),
-                {"BRIEFOS_LLM_URL"});
+  CLI::Option* llm_url =
+      app.add_option("--llm-url", o.llm_url, "OpenAI-compatible endpoint for analysis")->type_name("URL");
+  tool.bind_env(llm_url, {"BRIEFOS_LLM_URL"});
+  tool.mark_secret_bearing(llm_url);
+  app.add_flag("--allow-insecure-http", o.allow_insecure_http, "Allow an http:// --llm-url to a remote host");
   tool.bind_env(app.add_option("--llm-model", o.llm_models, "Model; repeat for fallbacks")
                     ->type_name("MODEL")
                     ->delimiter(',')
@@ -84,6 +88,7 @@ void validate(Options& o) {
   if (!o.llm_url.empty() && o.llm_models.empty()) {
     throw UsageError("--llm-url needs a model", "Name one or more with --llm-model.");
   }
+  util::require_private_channel("--llm-url", o.llm_url, o.allow_insecure_http);
   // The sender is stored on every email row this run creates; one that
   // briefos-email cannot put in a header would fail each of those emails
   // later, for good. Refuse it now, as briefos-email does with --from.

@@ -26,6 +26,7 @@ struct Options {
   std::string email_from_name = "briefos";
   bool holidays = false;
   std::string llm_url;
+  bool allow_insecure_http = false;  // http:// --llm-url to another host
   std::vector<std::string> llm_models;
   std::string llm_api_key_file;
   double llm_timeout_s = 60;
