@@ -5,3 +5,4 @@ ALTER TABLE email_tracking_events ADD CONSTRAINT email_tracking_events_event_typ
     CHECK (event_type IN ('sent', 'failed', 'opened', 'clicked', 'bounced', 'cancelled'));
 ALTER TABLE email_recipients DROP COLUMN smtp_reply;
 ALTER TABLE emails DROP COLUMN smtp_reply;
+DROP FUNCTION briefos_recipient_follow_user(uuid);

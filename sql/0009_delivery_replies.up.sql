@@ -10,6 +10,23 @@
 -- changed address updates email_recipients and records a
 -- 'recipient_changed' event with the old and the new address.
 
+-- The recipient follows the user: the one way for briefos-email (at send
+-- time) and briefos-generate (a regeneration reusing a pending email) to
+-- change a recipient's address is to copy the user's current address and
+-- name onto it. Neither role may write recipient_email itself
+-- (sql/roles/briefos-roles.sql), so neither can send a private brief to an
+-- address of its choosing. Returns the new address, or NULL when nothing
+-- changed.
+CREATE FUNCTION briefos_recipient_follow_user(p_recipient uuid) RETURNS text
+    LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    UPDATE email_recipients r SET recipient_email = u.email, recipient_name = u.name
+      FROM emails e JOIN users u ON u.id = e.created_by
+     WHERE r.id = p_recipient AND e.id = r.email_id
+       AND (r.recipient_email, r.recipient_name) IS DISTINCT FROM (u.email, u.name)
+    RETURNING r.recipient_email
+$$;
+REVOKE EXECUTE ON FUNCTION briefos_recipient_follow_user(uuid) FROM PUBLIC;
+
 ALTER TABLE emails ADD COLUMN smtp_reply jsonb;
 ALTER TABLE email_recipients ADD COLUMN smtp_reply jsonb;
 

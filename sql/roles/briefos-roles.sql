@@ -22,6 +22,10 @@
 --                     tracking events and hard-bounce suppressions; claims
 --                     and completes jobs. It cannot write briefs.
 --   briefos_stats     SELECT on the tables its reports read, nothing else.
+--   briefos_queue     briefos-queue: reads and changes the state of jobs
+--                     (retry, cancel) and deletes finished ones (prune); puts
+--                     a failed email and its recipient back to pending on a
+--                     retry; reads users, preferences and suppressions.
 --
 -- LISTEN/NOTIFY and advisory locks (the queue's wake-up, the sweep and
 -- migration locks) need no privilege. Nothing but briefos_migrate can change
@@ -51,7 +55,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['briefos_migrate', 'briefos_schedule', 'briefos_generate',
-                             'briefos_email', 'briefos_stats'] LOOP
+                             'briefos_email', 'briefos_stats', 'briefos_queue'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN', r);
         END IF;
@@ -69,7 +73,7 @@ DECLARE
     present     text;
     missing     text[];
     worker_cols text[];
-    programs    text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats';
+    programs    text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats, briefos_queue';
 BEGIN
     SELECT n.nspname INTO s
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -189,7 +193,7 @@ BEGIN
             ('briefos_generate', 'project_daily_briefs',   'SELECT, INSERT, UPDATE, DELETE', NULL, NULL),
             ('briefos_generate', 'emails',                 'SELECT, INSERT', NULL,
                 ARRAY['subject', 'template_data', 'status']),
-            ('briefos_generate', 'email_recipients',       'INSERT', NULL, NULL),
+            ('briefos_generate', 'email_recipients',       'INSERT', ARRAY['id', 'email_id'], NULL),
             ('briefos_generate', 'queue_jobs',             'SELECT, INSERT', NULL, worker_cols),
             -- briefos-email (db/email_store.cpp, db/queue.cpp): the state of
             -- a delivery, never its content, sender or recipients.
@@ -210,7 +214,18 @@ BEGIN
             ('briefos_stats', 'daily_briefs',           'SELECT', NULL, NULL),
             ('briefos_stats', 'emails',                 'SELECT', NULL, NULL),
             ('briefos_stats', 'email_recipients',       'SELECT', NULL, NULL),
-            ('briefos_stats', 'queue_jobs',             'SELECT', NULL, NULL)
+            ('briefos_stats', 'queue_jobs',             'SELECT', NULL, NULL),
+            -- briefos-queue (db/queue_admin.cpp, db/queue.cpp cancel and
+            -- prune): the state of jobs, never their type, user or metadata;
+            -- of an email and its recipient only the status and error.
+            ('briefos_queue', 'users',                  'SELECT', NULL, NULL),
+            ('briefos_queue', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            ('briefos_queue', 'email_suppressions',     'SELECT', NULL, NULL),
+            ('briefos_queue', 'queue_jobs',             'SELECT, DELETE', NULL,
+                ARRAY['status', 'attempts', 'scheduled_for', 'started_at', 'completed_at', 'error_message',
+                      'result', 'locked_by', 'locked_until', 'updated_at']),
+            ('briefos_queue', 'emails',                 'SELECT', NULL, ARRAY['status', 'error_message']),
+            ('briefos_queue', 'email_recipients',       'SELECT', NULL, ARRAY['status', 'error_message'])
         ) AS t(grantee, tbl, privileges, select_cols, update_cols)
     LOOP
         IF g.privileges <> '' THEN
@@ -237,6 +252,12 @@ BEGIN
             END IF;
         END LOOP;
     END LOOP;
+    -- A recipient follows its user only through this function (migration
+    -- 0009): the email and generate roles may copy the user's address onto
+    -- a recipient, never write one of their own.
+    IF to_regprocedure(format('%I.briefos_recipient_follow_user(uuid)', s)) IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %I.briefos_recipient_follow_user(uuid) TO briefos_email, briefos_generate', s);
+    END IF;
     -- queue::enqueue draws ids with nextval() before inserting.
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO briefos_generate',
                    pg_get_serial_sequence(format('%I.queue_jobs', s), 'id'));

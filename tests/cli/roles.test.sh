@@ -21,7 +21,7 @@ need_db
 roles_sql="$src/sql/roles/briefos-roles.sql"
 db=$(new_db roles)
 sfx="$$_$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
-logins="r_mig_$sfx r_sched_$sfx r_gen_$sfx r_mail_$sfx r_stats_$sfx"
+logins="r_mig_$sfx r_sched_$sfx r_gen_$sfx r_mail_$sfx r_stats_$sfx r_queue_$sfx"
 drop_logins() {
   for r in $logins; do
     $PSQL "$BRIEFOS_TEST_DATABASE_URL" -Xqc "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true
@@ -59,9 +59,9 @@ privileges >"$tmp/acl1"
 check "applying it again succeeds" sh -c "$PSQL '$db' -Xq -v ON_ERROR_STOP=1 -f '$roles_sql' >'$tmp/apply2' 2>&1"
 privileges >"$tmp/acl2"
 check "the second run changes no owner or privilege" cmp -s "$tmp/acl1" "$tmp/acl2"
-check "the five group roles exist and cannot log in" test "$(admin "SELECT count(*) FROM pg_roles
+check "the six group roles exist and cannot log in" test "$(admin "SELECT count(*) FROM pg_roles
   WHERE rolname IN ('briefos_migrate', 'briefos_schedule', 'briefos_generate', 'briefos_email',
-                    'briefos_stats') AND NOT rolcanlogin")" -eq 5
+                    'briefos_stats', 'briefos_queue') AND NOT rolcanlogin")" -eq 6
 check "briefos_migrate owns every table, view, sequence and function" test "$(admin "
   SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace
             AND relkind IN ('r', 'v', 'S') AND relowner <> 'briefos_migrate'::regrole)
@@ -86,8 +86,9 @@ admin "CREATE ROLE $1 LOGIN IN ROLE briefos_migrate;
        CREATE ROLE $2 LOGIN IN ROLE briefos_schedule;
        CREATE ROLE $3 LOGIN IN ROLE briefos_generate;
        CREATE ROLE $4 LOGIN IN ROLE briefos_email;
-       CREATE ROLE $5 LOGIN IN ROLE briefos_stats" >/dev/null
-mig=$1 sched=$2 gen=$3 mail=$4 stats=$5
+       CREATE ROLE $5 LOGIN IN ROLE briefos_stats;
+       CREATE ROLE $6 LOGIN IN ROLE briefos_queue" >/dev/null
+mig=$1 sched=$2 gen=$3 mail=$4 stats=$5 queue=$6
 
 # --- each program does its work with only its role ------------------------------
 expect_status 0 "schedule: a sweep as briefos_schedule" \
@@ -265,6 +266,10 @@ check "email cannot queue jobs" denied "$mail" "INSERT INTO queue_jobs (job_type
 # what it said; briefos_generate rewrites an email's subject, not its address.
 check "email cannot change a recipient's address" denied "$mail" \
   "UPDATE email_recipients SET recipient_email = 'attacker@example.net'"
+check "email may only copy the user's own address onto a recipient" \
+  $PSQL "$(as "$mail")" -XAtq -v ON_ERROR_STOP=1 -c "SELECT briefos_recipient_follow_user(gen_random_uuid())"
+check "stats cannot call the recipient function" denied "$stats" \
+  "SELECT briefos_recipient_follow_user(gen_random_uuid())"
 check "email cannot change an email's content" denied "$mail" "UPDATE emails SET content = 'x'"
 check "email cannot change an email's sender" denied "$mail" "UPDATE emails SET from_email = 'x@example.net'"
 check "email cannot change an email's subject" denied "$mail" "UPDATE emails SET subject = 'x'"
@@ -291,6 +296,19 @@ for r in "$sched" "$gen" "$mail" "$stats"; do
   check "$r cannot call the SECURITY DEFINER get_pending_brief_emails()" denied "$r" \
     "SELECT * FROM get_pending_brief_emails(10)"
 done
+# briefos-queue: list, show, retry, cancel and prune with only its role.
+expect_status 0 "queue: list as briefos_queue" "$bin/briefos-queue" --database-url "$(as "$queue")" list --format json
+expect_status 0 "queue: cancel every pending job as briefos_queue" \
+  "$bin/briefos-queue" --database-url "$(as "$queue")" cancel --status pending --all
+expect_status 0 "queue: retry them as briefos_queue" \
+  "$bin/briefos-queue" --database-url "$(as "$queue")" retry --status cancelled --all
+expect_status 0 "queue: prune as briefos_queue" \
+  "$bin/briefos-queue" --database-url "$(as "$queue")" prune --older-than 0s
+check "queue cannot rewrite job metadata" denied "$queue" "UPDATE queue_jobs SET metadata = '{}'"
+check "queue cannot queue jobs" denied "$queue" "INSERT INTO queue_jobs (job_type, metadata) VALUES ('other', '{}')"
+check "queue cannot change a recipient's address" denied "$queue" \
+  "UPDATE email_recipients SET recipient_email = 'attacker@example.net'"
+check "queue cannot read briefs" denied "$queue" "SELECT summary_content FROM daily_briefs LIMIT 1"
 check "briefos_migrate can still call it (the owner)" \
   $PSQL "$(as "$mig")" -XAtq -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM get_pending_brief_emails(10)"
 

@@ -158,19 +158,15 @@ constexpr const char* sql_insert_emails_many =
     "   FROM e JOIN input i ON i.new_id = e.id ORDER BY i.ord)"
     " SELECT new_id::text, ord FROM input ORDER BY ord";
 
-// A reused email also takes the user's current address and name, so a
-// regeneration brings its recipient up to date (briefos-email reads them
-// from users again at send time in any case).
+// A reused email's recipient also takes the user's current address and
+// name (briefos_recipient_follow_user, migration 0009: the role may not
+// write an address itself), so a regeneration brings it up to date;
+// briefos-email follows the user again at send time in any case.
 constexpr const char* sql_reuse_emails_many =
-    "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[])"
-    "   AS r(id, subject, data, to_email, to_name)),"
-    " rc AS ("
-    "  UPDATE email_recipients er SET recipient_email = r.to_email, recipient_name = r.to_name"
-    "   FROM r WHERE er.email_id = r.id"
-    "    AND (er.recipient_email, er.recipient_name) IS DISTINCT FROM (r.to_email, r.to_name))"
-    " UPDATE emails e SET subject = r.subject, template_data = e.template_data || r.data,"
-    " status = 'pending'"
-    " FROM r WHERE e.id = r.id";
+    "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS r(id, subject, data)),"
+    " e AS (UPDATE emails e SET subject = r.subject, template_data = e.template_data || r.data,"
+    "   status = 'pending' FROM r WHERE e.id = r.id RETURNING e.id)"
+    " SELECT count(briefos_recipient_follow_user(er.id)) FROM email_recipients er JOIN e ON er.email_id = e.id";
 
 
 // In sql_upsert_briefs_many the insert reads `old` first
@@ -333,16 +329,13 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
     if (d.action == EmailAction::reused) reuse.push_back(k);
   }
   if (!reuse.empty()) {
-    std::vector<std::optional<std::string>> ids, subjects, data, to_emails, to_names;
+    std::vector<std::optional<std::string>> ids, subjects, data;
     for (std::size_t k : reuse) {
       ids.push_back(out[k].email_id);
       subjects.emplace_back(inputs[k]->email->subject);
       data.emplace_back(email_template_data(*inputs[k], out[k].brief_id).dump());
-      to_emails.emplace_back(inputs[k]->email->to_email);
-      to_names.push_back(inputs[k]->email->to_name);
     }
-    tx.exec_prepared0(stmt_reuse_emails, array_literal(ids), array_literal(subjects), array_literal(data),
-                      array_literal(to_emails), array_literal(to_names));
+    tx.exec_prepared(stmt_reuse_emails, array_literal(ids), array_literal(subjects), array_literal(data));
   }
   if (!create.empty()) {
     std::vector<std::optional<std::string>> subjects, from_emails, from_names, users, data, to_emails, to_names;

@@ -166,14 +166,15 @@ UPDATE emails SET status = 'pending', error_message = $2, smtp_reply = $3::jsonb
 
 // The recipient takes the user's current address, and the change is an
 // event: the private brief goes to whoever the user is now.
+// The copy is briefos_recipient_follow_user() (migration 0009): the role
+// may not write an address of its own choosing.
 constexpr const char* change_recipient_sql = R"SQL(
 WITH r AS (
-  UPDATE email_recipients SET recipient_email = $3, recipient_name = $4
-   WHERE id = $2::uuid AND email_id = $1::uuid
-  RETURNING id
+  SELECT $2::uuid AS id, briefos_recipient_follow_user($2::uuid) AS address
 )
 INSERT INTO email_tracking_events (email_id, recipient_id, event_type, event_data)
-SELECT $1::uuid, r.id, 'recipient_changed', jsonb_build_object('from', $5::text, 'to', $3::text) FROM r
+SELECT $1::uuid, r.id, 'recipient_changed', jsonb_build_object('from', $3::text, 'to', r.address)
+  FROM r WHERE r.address IS NOT NULL
 )SQL";
 
 constexpr const char* mark_failed_sql = R"SQL(
@@ -414,8 +415,7 @@ void mark_sending(Transaction& tx,
 
 void change_recipient(Transaction& tx, EmailRow& row) {
   if (!row.recipient_changed()) return;
-  detail::tx(tx).exec_params0(change_recipient_sql, row.id, *row.recipient_id, *row.user_email, row.recipient_name,
-                              row.recipient_email);
+  detail::tx(tx).exec_params0(change_recipient_sql, row.id, *row.recipient_id, row.recipient_email);
   row.recipient_email = row.user_email;
 }
 
