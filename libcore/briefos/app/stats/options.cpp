@@ -93,7 +93,7 @@ void declare(cli::Tool& tool, Options& o) {
   app.add_option("-f,--format", o.format, "table (default), json, csv, prometheus, html")
       ->type_name("FORMAT");
   app.add_flag("--json", o.json, "Same as --format json");
-  CLI::Option* tz = app.add_option("--tz", o.tz, "Time zone for days and times (default: system; user: the user's)")
+  CLI::Option* tz = app.add_option("--tz", o.tz, "Time zone (default: system; user: the user's)")
                         ->type_name("ZONE");
   tool.bind_env(tz, {"BRIEFOS_STATS_TZ"});
   app.add_option("-o,--output", o.output, "Write the report to FILE (atomically)")
@@ -126,7 +126,7 @@ void declare(cli::Tool& tool, Options& o) {
   o.health->add_option("--max-brief-age", o.max_brief_age, "Fail if no brief was generated since")
       ->type_name("DURATION");
   o.health->add_option("--max-invalid-zones", o.max_invalid_zones,
-                       "Fail if more active preferences have an unknown zone")
+                       "Fail if more preferences have an unknown zone")
       ->type_name("N");
 }
 
