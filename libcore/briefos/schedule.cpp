@@ -255,6 +255,12 @@ std::optional<std::vector<ZoneWindow>> zone_windows(std::string_view zone, Insta
   return out;
 }
 
+std::optional<Instant> invalid_warned_after(std::optional<Instant> previous, Instant now) {
+  if (!previous) return std::nullopt;
+  if (date::floor<days>(*previous) != date::floor<days>(now)) return std::nullopt;
+  return previous;
+}
+
 Engagement engagement(std::optional<int> days_since_last_login,
                       std::optional<int> days_since_last_brief) {
   Engagement e;

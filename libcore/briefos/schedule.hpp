@@ -124,6 +124,14 @@ struct ZoneWindow {
 };
 std::optional<std::vector<ZoneWindow>> zone_windows(std::string_view zone, Instant after, Instant upto);
 
+// Which invalid preferences a sweep as of `now` warns about, so that cron
+// does not repeat the same warning every few minutes: the first sweep of
+// each UTC day (the previous sweep, as of `previous`, ran on an earlier UTC
+// day, or there was none) warns about all of them (nullopt); a later sweep
+// of the same day only about those edited after `previous` (new or changed
+// since the previous sweep). Every sweep still counts them all.
+std::optional<Instant> invalid_warned_after(std::optional<Instant> previous, Instant now);
+
 // Engagement backoff (reference 4.5): whether to brief a user who last
 // logged in `days_since_last_login` days ago (nullopt: never recorded) and
 // last got a brief `days_since_last_brief` days ago (nullopt: never).

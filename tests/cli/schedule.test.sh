@@ -18,6 +18,8 @@ check "from/to message" grep -q -- '--from 2026-01-12 is after --to 2026-01-10' 
 expect_status 2 "--from without --to" "$sched" --database-url "$nodb" --from 2026-01-12
 expect_status 2 "--lookahead that is not a duration" "$sched" --database-url "$nodb" --lookahead soon
 expect_status 2 "--force outside a backfill" "$sched" --database-url "$nodb" --force
+expect_status 2 "--no-email outside a backfill" "$sched" --database-url "$nodb" --no-email
+check "--no-email message" grep -q -- '--no-email only applies to a backfill' "$tmp/err"
 expect_status 3 "unreachable database" "$sched" --database-url "$nodb"
 
 need_db

@@ -14,13 +14,15 @@ py=/usr/bin/python3
 stats() { "$bin/briefos-stats" --database-url "$url" --tz "${zone:-UTC}" "$@"; }
 
 # golden NAME ARGS...: compare the table output with expected/NAME.txt, the
-# "as of" time of the header replaced by NOW.
+# "as of" time of the header replaced by NOW and the user's next run by
+# NEXT RUN (both move with the clock; the unit and db tests pin them).
 golden() {
   _n=$1; shift
   if ! stats "$@" >"$tmp/$_n.raw" 2>"$tmp/$_n.err"; then
     not_ok "golden $_n: exit status"; sed 's/^/  | /' "$tmp/$_n.err"; return
   fi
-  sed -E 's/as of [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Za-z0-9+-]+$/as of NOW/' "$tmp/$_n.raw" >"$tmp/$_n.txt"
+  sed -E -e 's/as of [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Za-z0-9+-]+$/as of NOW/' \
+    -e 's/^(  next run: +)[0-9].*/\1NEXT RUN/' "$tmp/$_n.raw" >"$tmp/$_n.txt"
   if [ "${UPDATE_GOLDEN:-}" = 1 ]; then cp "$tmp/$_n.txt" "$src/tests/cli/expected/$_n.txt"; fi
   if diff -u "$src/tests/cli/expected/$_n.txt" "$tmp/$_n.txt"; then ok "golden $_n"; else not_ok "golden $_n"; fi
 }
@@ -28,8 +30,46 @@ golden() {
 golden stats_emails emails --until 2025-03-12 --days 3 --by-variant --chart always
 zone=Europe/Berlin golden stats_emails_berlin emails --until 2025-03-12 --days 3
 golden stats_briefs briefs --until 2025-03-12 --days 4 --chart always
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 -c "INSERT INTO email_suppressions (email, reason, detail, created_at)
+  VALUES ('bob@example.com', 'hard_bounce', '550 mailbox unavailable', '2025-03-10 10:00:05+00')"
 golden stats_user_bob user bob@example.com --until 2025-03-12 --days 3
 golden stats_user_carol user 00000000-0000-4000-8000-00000000000c --until 2025-03-12 --days 3
+
+# The user report dates briefs in the user's zone. Kiritimati (+14) is
+# always a calendar day ahead of Pago Pago (-11), the operator's zone here:
+# the brief of the user's today, completed, shows with or without --tz (it
+# did not: "no briefs in the window").
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO users (id, email) VALUES ('00000000-0000-4000-8000-0000000000f0', 'kiri@example.com');
+INSERT INTO user_brief_preferences (user_id, timezone, time_of_day, email_daily_brief)
+VALUES ('00000000-0000-4000-8000-0000000000f0', 'Pacific/Kiritimati', '00:05', true);
+INSERT INTO daily_briefs (user_id, brief_date, generation_status, generation_started_at, generation_completed_at)
+VALUES ('00000000-0000-4000-8000-0000000000f0', (now() AT TIME ZONE 'Pacific/Kiritimati')::date,
+        'completed', now(), now());
+SQL
+kiri_today=$($PSQL "$url" -XAtc "SELECT (now() AT TIME ZONE 'Pacific/Kiritimati')::date")
+TZ=Pacific/Pago_Pago "$bin/briefos-stats" --database-url "$url" user kiri@example.com --days 1 >"$tmp/kiri.txt"
+check "user report in the user's zone shows the brief of the user's today" \
+  grep -q "^  $kiri_today  completed" "$tmp/kiri.txt"
+check "the header names the user's zone" grep -q "Pacific/Kiritimati (the user's zone)" "$tmp/kiri.txt"
+check "the diagnosis gives the next run in the user's zone and UTC" \
+  grep -Eq '^  next run: +[0-9-]{10} 00:05:00 \+14 \([0-9-]{10} 10:05:00 UTC\)$' "$tmp/kiri.txt"
+"$bin/briefos-stats" --database-url "$url" --tz Pacific/Pago_Pago user kiri@example.com --days 1 >"$tmp/kiri_tz.txt"
+check "with --tz, times in that zone and the brief of the user's today still shown" \
+  grep -q "^  $kiri_today  completed at .* SST" "$tmp/kiri_tz.txt"
+"$bin/briefos-stats" --database-url "$url" user kiri@example.com --days 1 --json >"$tmp/kiri.json"
+check "user --json carries the window, the zone source and the diagnosis" $py -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["zone"] == "Pacific/Kiritimati" and d["zone_source"] == "user", d
+assert d["window"]["until"] == sys.argv[2] and len(d["briefs"]) == 1, d
+g = d["diagnosis"]
+assert g["zone_valid"] == "yes" and g["next_run_utc"].endswith("T10:05:00+00:00"), g
+assert g["suppressed"] == "no" and g["last_email_id"] is None, g
+assert [f["finding"] for f in d["findings"]] == ["no brief email was ever made for this user"], d["findings"]
+' "$tmp/kiri.json" "$kiri_today"
+"$bin/briefos-stats" --database-url "$url" user kiri@example.com --days 1 --format csv >"$tmp/kiri.csv"
+check "user --format csv is the briefs table" grep -q "^$kiri_today,.*,completed," "$tmp/kiri.csv"
 
 # Off a terminal the default is still a table, without the bar column.
 stats emails --until 2025-03-12 --days 3 >"$tmp/plain.txt"
@@ -132,6 +172,16 @@ assert t["generate_daily_brief"]["failed"] == 4 and t["generate_daily_brief"]["e
 ' "$tmp/queue.json"
 
 expect_status 5 "health fails on the seeded history" stats health
+stats health >"$tmp/health.txt" || true
+check "health has the invalid zones check, passing" grep -Eq '^invalid_zones +PASS +0 +0 ' "$tmp/health.txt"
+$PSQL "$url" -Xq -v ON_ERROR_STOP=1 -c "INSERT INTO user_brief_preferences (user_id, timezone)
+  VALUES ('00000000-0000-4000-8000-00000000000c', 'Mars/Olympus_Mons')"
+stats health >"$tmp/health.txt" || true
+check "an active preference in an unknown zone fails the check" \
+  grep -Eq '^invalid_zones +FAIL +1 +0 .*"Mars/Olympus_Mons"' "$tmp/health.txt"
+stats health --max-invalid-zones 1 >"$tmp/health.txt" || true
+check "--max-invalid-zones raises the threshold" grep -Eq '^invalid_zones +PASS +1 +1 ' "$tmp/health.txt"
+expect_status 2 "--max-invalid-zones below 0 is a usage error" stats health --max-invalid-zones -1
 expect_status 2 "--days 0 is a usage error" stats briefs --days 0
 expect_status 2 "unknown format is a usage error" stats queue --format xml
 expect_status 2 "unknown user is a usage error" stats user nobody@example.com

@@ -238,6 +238,80 @@ TEST_CASE("schedule DST gap in the database run") {
   CHECK(r.lines[0]["scheduled_for"] == "2026-03-09T06:28:00Z");
 }
 
+// How many warnings about `user_id`'s preference `err` holds.
+long long warnings_about(const std::string& err, const std::string& user_id) {
+  long long n = 0;
+  for (std::size_t at = err.find("user " + user_id + ": invalid brief preference"); at != std::string::npos;
+       at = err.find("user " + user_id + ": invalid brief preference", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_CASE("schedule warns about an invalid preference once per UTC day and when edited") {
+  TestDb db;
+  const std::string bad = add_user(db, "bad@example.com", "daily", "09:00", "Mars/Olympus_Mons");
+  add_user(db, "good@example.com", "daily", "09:00", "UTC");
+  // The day's first sweep warns.
+  Run r = schedule(db, "--now 2026-01-15T08:45:00Z");
+  CHECK(r.status == 1);
+  CHECK(warnings_about(r.err, bad) == 1);
+  CHECK(r.err.find("invalid preference 1, warned about 1 now and 0 earlier today") != std::string::npos);
+  // Every later sweep that day counts it (and exits 1) without a warning.
+  for (const char* now : {"2026-01-15T08:50:00Z", "2026-01-15T12:00:00Z", "2026-01-15T23:59:00Z"}) {
+    CAPTURE(now);
+    r = schedule(db, std::string("--now ") + now);
+    CHECK(r.status == 1);
+    CHECK(warnings_about(r.err, bad) == 0);
+    CHECK(r.err.find("invalid preference 1, warned about 0 now and 1 earlier today") != std::string::npos);
+  }
+  // A dry run of the same day is as quiet, and changes nothing.
+  r = schedule(db, "--now 2026-01-15T23:59:30Z --dry-run");
+  CHECK(warnings_about(r.err, bad) == 0);
+  // The next UTC day's first sweep warns again, its second does not.
+  r = schedule(db, "--now 2026-01-16T00:04:00Z");
+  CHECK(warnings_about(r.err, bad) == 1);
+  r = schedule(db, "--now 2026-01-16T00:09:00Z");
+  CHECK(warnings_about(r.err, bad) == 0);
+  // An edit (to another bad zone) is warned about by the next sweep, once.
+  {
+    pqxx::work tx{db.cx()};
+    tx.exec("SET LOCAL session_replication_role = replica");  // keep our updated_at, not now()
+    tx.exec_params("UPDATE user_brief_preferences SET timezone = 'Nowhere/Land',"
+                   " updated_at = '2026-01-16T00:11:00Z' WHERE user_id = $1::uuid", bad);
+    tx.commit();
+  }
+  r = schedule(db, "--now 2026-01-16T00:14:00Z");
+  CHECK(warnings_about(r.err, bad) == 1);
+  CHECK(r.err.find("Invalid timezone \"Nowhere/Land\"") != std::string::npos);
+  r = schedule(db, "--now 2026-01-16T00:19:00Z");
+  CHECK(warnings_about(r.err, bad) == 0);
+  CHECK(r.status == 1);
+  // A backfill names every invalid preference it meets: the operator asked.
+  r = schedule(db, "--user bad@example.com --date 2026-01-16");
+  CHECK(warnings_about(r.err, bad) == 1);
+}
+
+TEST_CASE("schedule backfill --no-email stores briefs without emails") {
+  TestDb db;
+  const std::string id = add_user(db, "ada@example.com", "daily", "09:00", "UTC");
+  Run r = schedule(db, "--user ada@example.com --from 2026-01-01 --to 2026-01-03 --no-email --json");
+  CHECK(r.status == 0);
+  REQUIRE(r.lines.size() == 3);
+  CHECK(r.err.find("no email (--no-email) 3") != std::string::npos);
+  CHECK(count(db, "SELECT count(*) FROM queue_jobs WHERE user_id = '" + id
+                      + "' AND (metadata->'options'->>'holdEmail')::boolean") == 3);
+  // Without it, a backfill's jobs carry no such mark.
+  r = schedule(db, "--user ada@example.com --date 2026-01-04 --json");
+  REQUIRE(r.lines.size() == 1);
+  CHECK(count(db, "SELECT count(*) FROM queue_jobs WHERE user_id = '" + id
+                      + "' AND COALESCE((metadata->'options'->>'holdEmail')::boolean, false)") == 3);
+  // A sweep cannot take it.
+  r = schedule(db, "--no-email");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--no-email only applies to a backfill") != std::string::npos);
+}
+
 TEST_CASE("schedule invalid preferences are reported and skipped") {
   TestDb db;
   const std::string bad = add_user(db, "bad@example.com", "daily", "09:00", "Mars/Olympus_Mons");

@@ -11,6 +11,7 @@
 #include <briefos/stats/health.hpp>
 #include <briefos/stats/render.hpp>
 #include <briefos/stats/time.hpp>
+#include <briefos/stats/user_report.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -451,11 +452,15 @@ TEST_CASE("stats health inputs and checks over the seeded history") {
   CHECK(in.last_brief_age_seconds.value() > 100 * 86400.0);  // last brief in March 2025
   const st::HealthReport failing = st::evaluate_health(in, {});
   CHECK_FALSE(failing.ok());
-  REQUIRE(failing.checks.size() == 4);
-  for (const auto& c : failing.checks) {
+  REQUIRE(failing.checks.size() == 5);
+  for (std::size_t i = 0; i < 4; ++i) {  // every check of the seeded failures; the zones are all valid
+    const auto& c = failing.checks[i];
     INFO(c.name);
     CHECK_FALSE(c.ok);
   }
+  CHECK(failing.checks[4].name == "invalid_zones");
+  CHECK(failing.checks[4].ok);
+  CHECK(in.invalid_zone_preferences == 0);
   CHECK(failing.checks[1].value.value() == doctest::Approx(4.0 / 9.0));
   // Loosen the thresholds: everything but the expired lease passes.
   st::HealthThresholds loose;
@@ -467,6 +472,85 @@ TEST_CASE("stats health inputs and checks over the seeded history") {
   CHECK(mostly.checks[1].ok);
   CHECK(mostly.checks[2].ok);
   CHECK_FALSE(mostly.checks[3].ok);
+}
+
+TEST_CASE("stats health counts active preferences in zones the tz database lacks") {
+  TestDb db;
+  seed(db);
+  // Carol gets two preferences' worth of trouble: hers and a new user's,
+  // both active, in zones the system tz database does not know; an
+  // inactive one does not count.
+  db.exec("INSERT INTO users (id, email) VALUES ('00000000-0000-4000-8000-00000000000d', 'dan@example.com'),"
+          " ('00000000-0000-4000-8000-00000000000e', 'eve@example.com')");
+  db.exec("INSERT INTO user_brief_preferences (user_id, timezone, is_active) VALUES"
+          " ('00000000-0000-4000-8000-00000000000c', 'Mars/Olympus_Mons', true),"
+          " ('00000000-0000-4000-8000-00000000000d', 'Mars/Olympus_Mons', true),"
+          " ('00000000-0000-4000-8000-00000000000e', 'Nowhere/Land', false)");
+  const auto in = sq::health(db.session(), 24 * 3600).report;
+  CHECK(in.invalid_zone_preferences == 2);
+  CHECK(in.invalid_zones == std::vector<std::string>{"Mars/Olympus_Mons"});
+  const st::HealthCheck c = st::evaluate_health(in, {}).checks.at(4);
+  CHECK_FALSE(c.ok);
+  CHECK(c.detail.find("2 active brief preference(s)") == 0);
+  st::HealthThresholds allow;
+  allow.max_invalid_zones = 2;
+  CHECK(st::evaluate_health(in, allow).checks.at(4).ok);
+}
+
+TEST_CASE("stats user report dates briefs in the user's zone, with a diagnosis") {
+  TestDb db;
+  seed(db);
+  // Kiritimati (+14) is always at least a calendar day ahead of Pago Pago
+  // (-11): the operator there (the fallback or --tz zone) has an earlier
+  // "today" than the user, whatever time the test runs. The user's brief
+  // of their own today, completed, must show (it did not: "no briefs in
+  // the window").
+  db.exec("INSERT INTO users (id, email, name) VALUES ('00000000-0000-4000-8000-00000000000f', 'kiri@example.com', 'Kiri')");
+  db.exec("INSERT INTO user_brief_preferences (user_id, timezone, time_of_day, email_daily_brief) VALUES"
+          " ('00000000-0000-4000-8000-00000000000f', 'Pacific/Kiritimati', '00:05', true)");
+  db.exec("INSERT INTO daily_briefs (id, user_id, brief_date, generation_status, generation_started_at,"
+          " generation_completed_at) VALUES ('10000000-0000-4000-8000-0000000000f1',"
+          " '00000000-0000-4000-8000-00000000000f', (now() AT TIME ZONE 'Pacific/Kiritimati')::date,"
+          " 'completed', now(), now())");
+  db.exec("INSERT INTO emails (id, subject, from_email, from_name, status, created_by, category, template_data,"
+          " error_message) VALUES ('20000000-0000-4000-8000-0000000000f1', 'Daily Brief', 'b@x', 'b', 'cancelled',"
+          " '00000000-0000-4000-8000-00000000000f', 'daily_brief',"
+          " '{\"brief_id\": \"10000000-0000-4000-8000-0000000000f1\"}', 'address suppressed: complaint')");
+  db.exec("INSERT INTO email_suppressions (email, reason, detail) VALUES ('kiri@example.com', 'complaint', 'ARF')");
+  st::UserWindowRequest req;
+  req.days = 1;
+  req.fallback_zone = "Pacific/Pago_Pago";
+  for (const bool with_tz : {false, true}) {
+    CAPTURE(with_tz);
+    if (with_tz) req.tz = "Pacific/Pago_Pago";
+    const auto snap = sq::user(db.session(), "KIRI@example.com", req);
+    const st::UserReport& r = snap.report;
+    CHECK(r.window.zone == (with_tz ? "Pacific/Pago_Pago" : "Pacific/Kiritimati"));
+    CHECK(r.window.until == st::local_date(snap.as_of, "Pacific/Kiritimati"));
+    REQUIRE(r.briefs.size() == 1);
+    CHECK(r.briefs[0].status == "completed");
+    REQUIRE(r.briefs[0].emails.size() == 1);
+    REQUIRE(r.suppression.has_value());
+    CHECK(r.suppression->reason == "complaint");
+    CHECK(r.suppression->detail == std::optional<std::string>("ARF"));
+    REQUIRE(r.last_email.has_value());
+    CHECK(r.last_email->id == "20000000-0000-4000-8000-0000000000f1");
+    CHECK(r.last_email_brief_date == r.briefs[0].brief_date);
+    const st::Diagnosis d = st::diagnose(r, snap.as_of);
+    REQUIRE(d.next_run.has_value());
+    CHECK(*d.next_run > snap.as_of);
+    CHECK(*d.next_run - snap.as_of <= std::chrono::hours(24));
+    CHECK(st::format_time_iso(*d.next_run, "Pacific/Kiritimati").substr(10, 9) == "T00:05:00");
+  }
+  // Alice's latest daily-brief email is e6 of 03-12 06:00 UTC, which has no
+  // brief; her address is not suppressed.
+  const auto alice = sq::user(db.session(), "alice@example.com", window()).report;
+  REQUIRE(alice.last_email.has_value());
+  CHECK(alice.last_email->id == "20000000-0000-4000-8000-000000000006");
+  CHECK_FALSE(alice.last_email_brief_date.has_value());
+  CHECK_FALSE(alice.suppression.has_value());
+  CHECK(alice.user.schedule_time == "07:30:00");
+  CHECK(alice.user.frequency == "daily");
 }
 
 TEST_CASE("stats prometheus output is valid exposition format") {

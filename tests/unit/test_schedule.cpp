@@ -396,6 +396,17 @@ TEST_CASE("schedule plan_runs lookahead catch-up and missed runs") {
   }
 }
 
+TEST_CASE("schedule invalid preferences are warned about once per UTC day and when edited") {
+  // No previous sweep, or one on an earlier UTC day: warn about all.
+  CHECK_FALSE(s::invalid_warned_after(std::nullopt, at("2026-01-15T08:45:00Z")).has_value());
+  CHECK_FALSE(s::invalid_warned_after(at("2026-01-15T23:55:00Z"), at("2026-01-16T00:00:00Z")).has_value());
+  // A later sweep of the same day: only preferences edited since the previous sweep.
+  const auto after = s::invalid_warned_after(at("2026-01-16T00:00:00Z"), at("2026-01-16T00:05:00Z"));
+  REQUIRE(after.has_value());
+  CHECK(*after == at("2026-01-16T00:00:00Z"));
+  CHECK(s::invalid_warned_after(at("2026-01-16T08:00:00Z"), at("2026-01-16T23:59:59Z")).has_value());
+}
+
 TEST_CASE("schedule engagement backoff rule table") {
   struct Case {
     std::optional<int> login;

@@ -23,6 +23,8 @@ TEST_CASE("stats::evaluate_health thresholds are inclusive") {
   in.finished_failed = 2;
   in.last_brief_age_seconds = std::nullopt;
   in.expired_leases = 3;
+  in.invalid_zone_preferences = 1;
+  in.invalid_zones = {"Mars/Olympus_Mons"};
   const st::HealthReport over = st::evaluate_health(in, {});
   CHECK_FALSE(over.ok());
   for (const auto& c : over.checks) CHECK_FALSE(c.ok);
@@ -45,7 +47,7 @@ TEST_CASE("stats::evaluate_health names its checks and reports values") {
   st::HealthThresholds t;
   t.max_failure_rate = 0.2;
   const st::HealthReport r = st::evaluate_health(in, t);
-  REQUIRE(r.checks.size() == 4);
+  REQUIRE(r.checks.size() == 5);
   CHECK(r.checks[0].name == "queue_age");
   CHECK(r.checks[0].ok);
   CHECK(r.checks[0].detail == "no job is due");
@@ -58,7 +60,27 @@ TEST_CASE("stats::evaluate_health names its checks and reports values") {
   CHECK(r.checks[2].detail == "last brief generated 10m 00s ago");
   CHECK(r.checks[3].name == "expired_leases");
   CHECK(r.checks[3].ok);
+  CHECK(r.checks[4].name == "invalid_zones");
+  CHECK(r.checks[4].ok);
+  CHECK(r.checks[4].unit == "count");
+  CHECK(r.checks[4].detail == "every active brief preference has a zone the tz database knows");
   CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("stats::evaluate_health fails on more invalid zones than allowed") {
+  st::HealthInputs in;
+  in.invalid_zone_preferences = 5;
+  in.invalid_zones = {"A/B", "Mars/Olympus_Mons", "Nowhere", "Zzz"};
+  st::HealthThresholds t;
+  const st::HealthCheck failing = st::evaluate_health(in, t).checks.at(4);
+  CHECK_FALSE(failing.ok);
+  CHECK(failing.value.value() == doctest::Approx(5));
+  CHECK(failing.threshold == doctest::Approx(0));
+  CHECK(failing.detail
+        == "5 active brief preference(s) in a zone the tz database does not know "
+           "(\"A/B\", \"Mars/Olympus_Mons\", \"Nowhere\", ...): briefos-schedule skips those users");
+  t.max_invalid_zones = 5;  // inclusive, as every threshold
+  CHECK(st::evaluate_health(in, t).checks.at(4).ok);
 }
 
 TEST_SUITE_END();

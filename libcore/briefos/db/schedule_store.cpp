@@ -144,6 +144,7 @@ SELECT z.zone,
 InvalidRows invalid_preferences(Transaction& t,
                                 const std::vector<std::string>& bad_zones,
                                 const std::vector<std::string>& zones_2400,
+                                std::optional<std::int64_t> edited_after,
                                 int limit) {
   pqxx::transaction_base& tx = detail::tx(t);
   InvalidRows out;
@@ -151,17 +152,25 @@ InvalidRows invalid_preferences(Transaction& t,
   std::vector<std::string> all = bad_zones;
   all.insert(all.end(), zones_2400.begin(), zones_2400.end());
   const auto text = [](const std::string& z) { return std::optional<std::string>(z); };
+  std::optional<std::string> after;
+  if (edited_after) after = to_text(*edited_after);
+  // The rows to warn about come first; the counts cover every row. An edit
+  // stamped in the same second as the previous sweep counts as after it:
+  // a second warning is better than none.
   const pqxx::result r = tx.exec_params(
       std::string("SELECT ") + preference_columns
-          + ", 0, count(*) OVER ()"
+          + ", 0, count(*) OVER (), count(*) FILTER (WHERE w.warn) OVER (), w.warn"
             " FROM user_brief_preferences p"
+            " CROSS JOIN LATERAL (SELECT $4::bigint IS NULL"
+            "                         OR p.updated_at >= to_timestamp($4::bigint) AS warn) w"
             " WHERE p.is_active AND p.timezone = ANY($1::text[])"
             "   AND (p.timezone = ANY($2::text[]) OR p.time_of_day >= '24:00:00')"
-            " ORDER BY p.user_id LIMIT $3",
-      array_of(all, text), array_of(bad_zones, text), limit);
+            " ORDER BY w.warn DESC, p.user_id LIMIT $3",
+      array_of(all, text), array_of(bad_zones, text), limit, after);
   for (const auto& row : r) {
     out.count = row[7].as<long long>();
-    out.rows.push_back(read_preference(row));
+    out.warned = row[8].as<long long>();
+    if (row[9].as<bool>()) out.rows.push_back(read_preference(row));
   }
   return out;
 }

@@ -62,15 +62,20 @@ struct ZoneUse {
 };
 std::vector<ZoneUse> active_zones(Transaction& tx);
 
-// Active preferences in `bad_zones`, or at 24:00 in `zones_2400`: how many,
-// and the first `limit` of them by user id (at = 0).
+// Active preferences in `bad_zones`, or at 24:00 in `zones_2400`: how many
+// (`count`), how many of them are to be warned about (`warned`: those
+// edited after `edited_after`, whole seconds since the epoch, or all of
+// them when it is nullopt; see schedule::invalid_warned_after), and the
+// first `limit` of those by user id (at = 0).
 struct InvalidRows {
   long long count = 0;
+  long long warned = 0;
   std::vector<PreferenceRow> rows;
 };
 InvalidRows invalid_preferences(Transaction& tx,
                                 const std::vector<std::string>& bad_zones,
                                 const std::vector<std::string>& zones_2400,
+                                std::optional<std::int64_t> edited_after,
                                 int limit);
 
 // A range of local wall-clock time in one zone (schedule::ZoneWindow with

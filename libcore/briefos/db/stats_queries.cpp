@@ -27,7 +27,9 @@
 #include "briefos/db/stats_queries.hpp"
 
 #include "briefos/db/detail/pqxx_access.hpp"
+#include "briefos/db/detail/sql.hpp"
 #include "briefos/db/detail/stats_read.hpp"
+#include "briefos/db/schedule_store.hpp"
 
 #include <map>
 
@@ -309,6 +311,19 @@ Snapshot<stats::HealthInputs> health(Session& session, double failure_window_sec
   in.last_brief_age_seconds = opt_double(r["last_brief_age"]);
   in.active_users = r["active_users"].as<long long>();
   in.expired_leases = r["expired"].as<long long>();
+  // Zones judged as briefos-schedule judges them (the system tz database,
+  // not PostgreSQL's), found with the scheduler's own skip scan.
+  for (const auto& z : schedule_store::active_zones(rt.transaction())) {
+    if (!stats::is_valid_zone(z.zone)) in.invalid_zones.push_back(z.zone);
+  }
+  if (!in.invalid_zones.empty()) {
+    std::vector<std::optional<std::string>> zones(in.invalid_zones.begin(), in.invalid_zones.end());
+    in.invalid_zone_preferences =
+        rt.tx()
+            .exec_params1("SELECT count(*) FROM user_brief_preferences WHERE is_active AND timezone = ANY($1::text[])",
+                          array_literal(zones))[0]
+            .as<long long>();
+  }
   return out;
 }
 

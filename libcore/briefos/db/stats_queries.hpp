@@ -9,6 +9,7 @@
 #include "briefos/db/session.hpp"
 #include "briefos/stats/health.hpp"
 #include "briefos/stats/reports.hpp"
+#include "briefos/stats/user_report.hpp"
 
 #include <string>
 
@@ -49,10 +50,16 @@ Snapshot<stats::BriefReport> briefs(Session& session, const Window& window);
 Snapshot<stats::QueueReport> queue(Session& session, int top);
 
 // One user, found by id (a UUID) or by email (case-insensitive), with the
-// briefs of `window` (brief_date), their daily-brief emails and recipients,
-// and the user's brief and email jobs created since the window's start.
-// Throws UsageError if no such user exists (`id_or_email` is the
-// operator's argument).
+// window stats::user_window picks for `request` (the user's zone and local
+// dates unless --tz), the briefs of its dates and the day ahead
+// (brief_date), their daily-brief emails and recipients, the user's brief
+// and email jobs created since the window's start, the address's
+// suppression and the user's latest daily-brief email. Throws UsageError
+// if no such user exists (`id_or_email` is the operator's argument).
+Snapshot<stats::UserReport> user(Session& session, const std::string& id_or_email,
+                                 const stats::UserWindowRequest& request);
+
+// The same with the dates and zone of `window` (times shown in its zone).
 Snapshot<stats::UserReport> user(Session& session, const std::string& id_or_email, const Window& window);
 
 // The numbers the health checks compare; `failure_window_seconds` is the

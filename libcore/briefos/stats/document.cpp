@@ -146,9 +146,13 @@ std::string header_line(const Meta& meta) {
   std::string line = meta.report;
   if (meta.days > 0) {
     line += ": " + meta.from + " to " + meta.until + " (" + std::to_string(meta.days)
-            + (meta.days == 1 ? " day" : " days") + ")";
+            + (meta.days == 1 ? " day" : " days") + (meta.ahead.empty() ? "" : ", and " + meta.ahead + " ahead")
+            + ")";
   }
-  line += ", " + meta.zone + ", as of " + format_time_human(meta.generated_at, meta.zone);
+  line += ", " + meta.zone;
+  if (meta.zone_source == "user") line += " (the user's zone)";
+  else if (meta.zone_source == "fallback") line += " (the user has no valid zone)";
+  line += ", as of " + format_time_human(meta.generated_at, meta.zone);
   return line;
 }
 

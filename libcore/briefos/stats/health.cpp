@@ -4,7 +4,10 @@
 // inclusive (a value equal to its threshold passes); the failure rate is
 // failed / (completed + failed) over the failure window, 0 when no job
 // finished; an old or missing brief fails only while some user has active
-// brief preferences; any expired lease fails.
+// brief preferences; any expired lease fails; more active preferences in
+// a zone the system tz database does not know (the scheduler's own test,
+// util::zone_exists) than --max-invalid-zones (default 0) fails, because
+// the scheduler skips those users every day until the zone is fixed.
 #include "briefos/stats/health.hpp"
 
 #include "briefos/stats/time.hpp"
@@ -54,6 +57,21 @@ HealthReport evaluate_health(const HealthInputs& in, const HealthThresholds& t) 
     c.detail = in.expired_leases == 0 ? "no running job has outlived its lease"
                                       : std::to_string(in.expired_leases)
                                             + " running job(s) past their lease: a worker died or hangs";
+    r.checks.push_back(c);
+  }
+  {
+    const auto n = in.invalid_zone_preferences;
+    HealthCheck c{"invalid_zones", n <= t.max_invalid_zones, static_cast<double>(n),
+                  static_cast<double>(t.max_invalid_zones), "count", ""};
+    if (n == 0) {
+      c.detail = "every active brief preference has a zone the tz database knows";
+    } else {
+      c.detail = std::to_string(n) + " active brief preference(s) in a zone the tz database does not know (";
+      const std::size_t shown = std::min<std::size_t>(in.invalid_zones.size(), 3);
+      for (std::size_t i = 0; i < shown; ++i) c.detail += (i == 0 ? "\"" : ", \"") + in.invalid_zones[i] + "\"";
+      if (in.invalid_zones.size() > shown) c.detail += ", ...";
+      c.detail += "): briefos-schedule skips those users";
+    }
     r.checks.push_back(c);
   }
   return r;

@@ -3,7 +3,8 @@
 
 // The health checks of briefos-stats: the raw numbers the database gives,
 // the thresholds the operator sets (--max-queue-age, --max-failure-rate,
-// --failure-window, --max-brief-age), and evaluate_health(), the one place
+// --failure-window, --max-brief-age, --max-invalid-zones), and
+// evaluate_health(), the one place
 // the policy (which numbers pass) lives, so it is tested without a
 // database. Pure.
 
@@ -22,6 +23,8 @@ struct HealthInputs {
   std::optional<double> last_brief_age_seconds;  // nullopt: never
   long long active_users = 0;      // active brief preferences
   long long expired_leases = 0;
+  long long invalid_zone_preferences = 0;  // active preferences in a zone the tz database lacks
+  std::vector<std::string> invalid_zones;  // those zones, in order
 };
 
 struct HealthThresholds {
@@ -29,10 +32,11 @@ struct HealthThresholds {
   double max_failure_rate = 0.1;
   double failure_window_seconds = 24 * 3600;
   double max_brief_age_seconds = 25 * 3600;
+  long long max_invalid_zones = 0;  // active preferences with an unknown zone
 };
 
 struct HealthCheck {
-  std::string name;            // queue_age, failure_rate, brief_age, expired_leases
+  std::string name;            // queue_age, failure_rate, brief_age, expired_leases, invalid_zones
   bool ok = true;
   std::optional<double> value;
   double threshold = 0;

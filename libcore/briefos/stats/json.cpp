@@ -48,7 +48,9 @@ std::string render_json(const Document& doc) {
   j["report"] = m.report;
   j["generated_at"] = format_time_iso(m.generated_at, m.zone);
   j["zone"] = m.zone;
+  if (!m.zone_source.empty()) j["zone_source"] = m.zone_source;
   if (m.days > 0) j["window"] = Json{{"days", m.days}, {"from", m.from}, {"until", m.until}};
+  if (m.days > 0 && !m.ahead.empty()) j["window"]["ahead"] = m.ahead;
   for (const Section& s : doc.sections) {
     if (s.single) {
       j[s.id] = row_object(s, s.rows.front(), m.zone);

@@ -7,6 +7,7 @@
 #include "briefos/stats/report_documents.hpp"
 
 #include "briefos/stats/time.hpp"
+#include "briefos/stats/user_report.hpp"
 
 namespace briefos::stats::detail {
 
@@ -196,7 +197,65 @@ Document user_document(const UserReport& r, const Meta& meta) {
                          opt(j.completed_at), opt(j.error)});
   }
   doc.sections.push_back(jobs);
+
+  const Diagnosis d = diagnose(r, meta.generated_at);
+  Section diag{"diagnosis", "Diagnosis", {}, {}, true, std::nullopt, "", -1, ""};
+  diag.columns = {{"schedule", "schedule", Kind::text},
+                  {"zone_valid", "zone valid", Kind::text},
+                  {"problem", "problem", Kind::text},
+                  {"next_run_user", "next run (user)", Kind::text},
+                  {"next_run_utc", "next run (UTC)", Kind::text},
+                  {"suppressed", "suppressed", Kind::text},
+                  {"suppression_reason", "suppression reason", Kind::text},
+                  {"suppression_detail", "suppression detail", Kind::text},
+                  {"suppressed_since", "suppressed since", Kind::time},
+                  {"last_email_id", "last email", Kind::text},
+                  {"last_email_brief_date", "its brief date", Kind::text},
+                  {"last_email_status", "its status", Kind::text},
+                  {"last_email_created_at", "created at", Kind::time},
+                  {"last_email_sent_at", "sent at", Kind::time},
+                  {"last_email_recipient_status", "recipient status", Kind::text},
+                  {"last_email_outcome", "outcome", Kind::text},
+                  {"last_email_error", "error", Kind::text}};
+  const auto yes_no = [](bool b) { return Value{std::string(b ? "yes" : "no")}; };
+  Value next_user;
+  Value next_utc;
+  if (d.next_run) {
+    next_user = format_time_iso(*d.next_run, u.timezone.value_or("UTC"));
+    next_utc = format_time_iso(*d.next_run, "UTC");
+  }
+  const std::optional<Suppression>& sup = r.suppression;
+  std::vector<Value> drow{u.has_preferences ? Value{d.schedule} : Value{},
+                          u.has_preferences ? yes_no(d.zone_valid) : Value{},
+                          opt(d.problem), next_user, next_utc, yes_no(sup.has_value()),
+                          sup ? Value{sup->reason} : Value{}, sup ? opt(sup->detail) : Value{},
+                          sup ? Value{sup->since} : Value{}};
+  if (const auto& m = r.last_email) {
+    const std::optional<std::string> error = m->error ? m->error : m->recipient_error;
+    for (Value v : {Value{m->id}, opt(r.last_email_brief_date), Value{m->status}, Value{m->created_at},
+                    opt(m->sent_at), opt(m->recipient_status), Value{last_email_outcome(r)}, opt(error)}) {
+      drow.push_back(v);
+    }
+  } else {
+    drow.resize(diag.columns.size());
+  }
+  diag.rows.push_back(drow);
+  doc.sections.push_back(diag);
+
+  Section findings{"findings", "Findings", {}, {}, false, std::nullopt, "", -1,
+                   "(nothing keeps briefs or emails from this user)"};
+  findings.columns = {{"finding", "finding", Kind::text}};
+  for (const std::string& f : d.findings) findings.rows.push_back({f});
+  doc.sections.push_back(findings);
   return doc;
+}
+
+std::string last_email_outcome(const UserReport& r) {
+  if (!r.last_email) return "";
+  UserBrief single;
+  single.status = "completed";
+  single.emails = {*r.last_email};
+  return email_outcome(r.user, single);
 }
 
 Document health_document(const HealthReport& r, const Meta& meta) {

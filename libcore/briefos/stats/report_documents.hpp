@@ -15,8 +15,12 @@ Document email_document(const EmailReport& r, const Meta& meta);
 Document brief_document(const BriefReport& r, const Meta& meta);
 Document queue_document(const QueueReport& r, const Meta& meta);
 // Sections: the user (single), briefs and their emails (the CSV table),
-// recent jobs.
+// recent jobs, the diagnosis (single) and its findings.
 Document user_document(const UserReport& r, const Meta& meta);
+
+// The phrase of a user report's latest email ("failed: bounced"), from
+// email_outcome.
+std::string last_email_outcome(const UserReport& r);
 Document health_document(const HealthReport& r, const Meta& meta);
 
 }  // namespace briefos::stats::detail

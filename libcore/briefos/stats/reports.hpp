@@ -3,9 +3,10 @@
 
 // The reports of briefos-stats as plain structs: what each report (emails,
 // briefs, queue, user) holds, filled by db/stats_queries and shown by the
-// renderers, plus the one judgement the user report makes, what became of
-// a brief's email. The health report lives in health.hpp. Pure: no
-// database, no I/O.
+// renderers, plus the one judgement the user report makes per brief, what
+// became of its email. The health report lives in health.hpp, the user
+// report's window and diagnosis in user_report.hpp. Pure: no database, no
+// I/O.
 
 #include "briefos/stats/time.hpp"
 
@@ -23,6 +24,8 @@ struct Meta {
   int days = 0;              // 0 for reports without a day window
   std::string from;          // first day of the window (YYYY-MM-DD)
   std::string until;         // last day of the window
+  std::string ahead;         // user report: the day after `until`, also covered
+  std::string zone_source;   // user report: whose zone (see UserWindow)
 };
 
 // Daily-brief emails created on one day (or in the whole window), with the
@@ -116,9 +119,30 @@ struct UserInfo {
   std::optional<std::string> name;
   bool has_preferences = false;
   std::optional<std::string> timezone;
-  std::optional<std::string> time_of_day;
+  std::optional<std::string> time_of_day;   // HH:MM, as shown
   bool is_active = false;
   bool email_daily_brief = false;
+  std::string frequency;                    // daily, weekly, custom
+  std::optional<int> day_of_week;           // 0 = Sunday
+  std::string schedule_time;                // HH:MM:SS, what the schedule runs on
+};
+
+// The user's address in email_suppressions.
+struct Suppression {
+  std::string reason;                 // unsubscribed, hard_bounce, complaint, manual
+  std::optional<std::string> detail;
+  Time since{};
+};
+
+// The zone and the brief dates of a user report (stats/user_report.hpp).
+struct UserWindow {
+  std::string zone;         // times are shown in it
+  std::string zone_source;  // "user" (the default), "tz" (--tz), "fallback" (no valid zone of the user's)
+  std::string date_zone;    // the zone of its dates: the user's when valid, else `zone`
+  std::string from;         // first brief date
+  std::string until;        // last of the `days` dates
+  std::string ahead;        // the day after `until`, covered too
+  int days = 0;
 };
 
 // One daily-brief email and its recipient.
@@ -165,8 +189,12 @@ struct UserJob {
 
 struct UserReport {
   UserInfo user;
+  UserWindow window;
   std::vector<UserBrief> briefs;  // newest brief_date first
   std::vector<UserJob> jobs;      // newest first
+  std::optional<Suppression> suppression;
+  std::optional<UserEmail> last_email;             // the user's latest daily-brief email, any date
+  std::optional<std::string> last_email_brief_date;  // the date of its brief
 };
 
 // What happened to a brief's email, in one phrase ("sent, opened 2x",

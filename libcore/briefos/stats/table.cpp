@@ -3,9 +3,10 @@
 // The table format: aligned columns for people, a rule under the header and
 // above the total row, trailing blanks trimmed, and on request a per-day
 // bar column scaled to the largest day. The user report, wide as a table,
-// is shown as one block per brief instead.
+// is shown as its diagnosis and one block per brief instead.
 #include "briefos/stats/formats.hpp"
 #include "briefos/stats/report_documents.hpp"
+#include "briefos/stats/user_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -101,6 +102,57 @@ std::string render_table(const Document& doc, const RenderOptions& options) {
   return out.str();
 }
 
+namespace {
+
+// The diagnosis block of the user report: what the scheduler will do with
+// the user, and what keeps anything from them.
+void diagnosis_block(std::ostringstream& out, const UserReport& r, const Meta& meta) {
+  const std::string& zone = meta.zone;
+  const UserInfo& u = r.user;
+  const Diagnosis d = diagnose(r, meta.generated_at);
+  out << "\nDiagnosis\n";
+  if (!u.has_preferences) {
+    out << "  schedule:    (no preferences)\n";
+  } else {
+    out << "  schedule:    " << printable(d.schedule)
+        << (d.zone_valid ? " (a valid zone)" : " (NOT a zone the tz database knows)") << "\n";
+    if (d.problem) out << "  problem:     " << one_line(*d.problem, 100) << "\n";
+  }
+  out << "  next run:    ";
+  if (d.next_run) {
+    out << format_time_human(*d.next_run, u.timezone.value_or("UTC")) << " ("
+        << format_time_human(*d.next_run, "UTC") << ")\n";
+  } else {
+    out << "none\n";
+  }
+  out << "  suppressed:  ";
+  if (const auto& sup = r.suppression) {
+    out << "yes, " << printable(sup->reason) << " since " << format_time_human(sup->since, zone);
+    if (sup->detail) out << ": " << one_line(*sup->detail, 80);
+    out << "\n";
+  } else {
+    out << "no\n";
+  }
+  out << "  last email:  ";
+  if (const auto& m = r.last_email) {
+    out << m->id;
+    if (r.last_email_brief_date) out << " (brief " << *r.last_email_brief_date << ")";
+    out << ", created " << format_time_human(m->created_at, zone) << ": " << last_email_outcome(r) << "\n";
+    if (m->recipient) out << "               to " << printable(*m->recipient) << " (" << m->recipient_status.value_or("-") << ")\n";
+    if (const auto& e = m->error ? m->error : m->recipient_error) out << "               error: " << one_line(*e, 100) << "\n";
+  } else {
+    out << "none\n";
+  }
+  if (d.findings.empty()) {
+    out << "  findings:    none: nothing keeps briefs or emails from this user\n";
+  } else {
+    out << "  findings:\n";
+    for (const std::string& f : d.findings) out << "    - " << f << "\n";
+  }
+}
+
+}  // namespace
+
 // The user report in a table is wide; a per-brief block reads better.
 std::string user_table(const UserReport& r, const Meta& meta) {
   const std::string& zone = meta.zone;
@@ -108,6 +160,7 @@ std::string user_table(const UserReport& r, const Meta& meta) {
   Document doc = user_document(r, meta);
   doc.sections.resize(1);
   out << render_table(doc, RenderOptions{});
+  diagnosis_block(out, r, meta);
   out << "\nBriefs and their emails\n";
   if (r.briefs.empty()) out << "  (no briefs in the window)\n";
   for (const UserBrief& b : r.briefs) {

@@ -2,8 +2,8 @@
 //
 // briefos-schedule's options: their CLI11 declarations (names, help,
 // ranges, environment variables) and the checks CLI11 cannot make
-// (durations, dates and instants, --from/--to spans, --force only with a
-// backfill). Messages follow "invalid value "X" for option --name: why".
+// (durations, dates and instants, --from/--to spans, --force and
+// --no-email only with a backfill). Messages follow "invalid value "X" for option --name: why".
 #include "briefos/app/schedule/options.hpp"
 
 #include "briefos/error.hpp"
@@ -67,6 +67,10 @@ Plan check(const Options& o) {
   if (o.force && !p.backfill) {
     throw UsageError("--force only applies to a backfill (--user, --date or --from/--to)");
   }
+  if (o.no_email && !p.backfill) {
+    throw UsageError("--no-email only applies to a backfill (--user, --date or --from/--to)",
+                     "A sweep queues emails as the users chose; to stop one user's, change their preference.");
+  }
   return p;
 }
 
@@ -99,6 +103,7 @@ void add_options(cli::Tool& tool, Options& o) {
   date->excludes(from);
   date->excludes(to);
   app.add_flag("--force", o.force, "Backfill: cancel active jobs, queue fresh ones");
+  app.add_flag("--no-email", o.no_email, "Backfill: store the briefs, queue no email");
   tool.bind_env(app.add_option("--batch-size", o.batch_size, "Preferences per statement")
                     ->type_name("N")
                     ->check(CLI::Range(1, 100000)),

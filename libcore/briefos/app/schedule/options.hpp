@@ -28,6 +28,7 @@ struct Options {
   std::string from;
   std::string to;
   bool force = false;
+  bool no_email = false;
   int batch_size = 5000;
   int lock_timeout_s = 30;
   int connections = 2;

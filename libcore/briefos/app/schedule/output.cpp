@@ -21,14 +21,15 @@ std::string text_of(const std::array<char, 10>& a) { return std::string(a.data()
 
 void Reporter::invalid(Counts& c, const std::string& user_id, const std::string& why) {
   ++c.invalid;
-  if (c.invalid <= max_listed_invalid) {
+  if (++m_listed <= max_listed_invalid) {
     spdlog::warn("user {}: invalid brief preference: {}; skipped", user_id, why);
   }
 }
 
 void Reporter::finish(const Counts& c) {
-  if (c.invalid > max_listed_invalid) {
-    spdlog::warn("{} more invalid brief preferences not listed", c.invalid - max_listed_invalid);
+  const long long warned = c.invalid - c.invalid_warned_earlier;
+  if (warned > max_listed_invalid) {
+    spdlog::warn("{} more invalid brief preferences not listed", warned - max_listed_invalid);
   }
 }
 
@@ -76,9 +77,15 @@ void print_summary(cli::Context& ctx, const Options& o, const Plan& p, const Out
   if (c.cancelled > 0) e << ", cancelled " << c.cancelled;
   e << ", skipped " << skipped;
   if (skipped > 0) {
-    e << " (invalid preference " << c.invalid << ", missed beyond catch-up " << c.missed << ")";
+    e << " (invalid preference " << c.invalid;
+    if (!p.backfill && c.invalid > 0) {
+      e << ", warned about " << c.invalid - c.invalid_warned_earlier << " now and "
+        << c.invalid_warned_earlier << " earlier today";
+    }
+    e << ", missed beyond catch-up " << c.missed << ")";
   }
   if (o.engagement_backoff) e << ", email held back by engagement backoff " << c.backoff;
+  if (o.no_email) e << ", no email (--no-email) " << c.no_email;
   e << "\n";
 }
 

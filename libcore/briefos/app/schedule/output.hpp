@@ -14,12 +14,17 @@
 namespace briefos::schedule_command {
 
 // Counts invalid preferences and warns about the first
-// max_listed_invalid of them by user id; finish() says how many more.
+// max_listed_invalid of them by user id; finish() says how many more of
+// those to warn about (Counts::invalid less invalid_warned_earlier) were
+// not listed.
 class Reporter {
 public:
   static constexpr long long max_listed_invalid = 20;
   void invalid(Counts& c, const std::string& user_id, const std::string& why);
   void finish(const Counts& c);
+
+private:
+  long long m_listed = 0;
 };
 
 // The queued jobs (job ids print as null / "-" in a dry run).

@@ -30,9 +30,17 @@
 //   weekday) is reported with the user id, counted and skipped; the sweep
 //   goes on, and the exit status is 1 so cron and monitoring notice. It is
 //   never scheduled in UTC instead.
+// - A sweep warns about such a preference once per UTC day (the day's first
+//   sweep) and when it is edited, not every few minutes: the rule is
+//   derived from schedule_state (schedule::invalid_warned_after), so the
+//   sweep still writes nothing but jobs and its state. The summary counts
+//   every invalid preference, warned or not, and so does the exit status.
 // - Backfill (--user, --date, --from/--to) queues the given dates now,
 //   whatever the preferred time; --force first cancels active jobs for those
-//   dates and queues fresh ones even if the brief was completed.
+//   dates and queues fresh ones even if the brief was completed; --no-email
+//   marks the jobs so that their briefs are stored and no email is queued
+//   (the same mark as engagement backoff). A backfill warns about every
+//   invalid preference it meets: the operator asked for those users.
 // - --dry-run runs every statement and rolls back, so its counts are exact.
 #include "briefos/app/schedule/service.hpp"
 
@@ -116,8 +124,10 @@ void flush_jobs(Run& r, std::vector<store::BriefJob>& jobs, bool force = false) 
 }
 
 // The zones in use, and every active preference that cannot be scheduled
-// (a zone the tz database lacks, 24:00), reported each sweep until fixed.
-std::vector<std::string> usable_zones(Run& r) {
+// (a zone the tz database lacks, 24:00): counted by every sweep until
+// fixed, warned about once a UTC day and when edited
+// (schedule::invalid_warned_after).
+std::vector<std::string> usable_zones(Run& r, const std::optional<store::SweepState>& state) {
   std::vector<std::string> good;
   std::vector<std::string> bad;
   std::vector<std::string> at_2400;
@@ -129,13 +139,18 @@ std::vector<std::string> usable_zones(Run& r) {
     good.push_back(z.zone);
     if (z.has_2400) at_2400.push_back(z.zone);
   }
-  const auto invalid =
-      store::invalid_preferences(r.tx, bad, at_2400, static_cast<int>(Reporter::max_listed_invalid));
+  std::optional<Instant> previous;
+  if (state) previous = Instant{seconds(state->swept_at)};
+  std::optional<std::int64_t> warn_after;
+  if (const auto after = schedule::invalid_warned_after(previous, r.now)) warn_after = after->time_since_epoch().count();
+  const auto invalid = store::invalid_preferences(r.tx, bad, at_2400, warn_after,
+                                                  static_cast<int>(Reporter::max_listed_invalid));
   for (const auto& row : invalid.rows) {
     std::string why;
     if (!schedule::compile(preference_of(row), &why)) r.rep.invalid(r.c, row.user_id, why);
   }
   r.c.invalid = invalid.count;
+  r.c.invalid_warned_earlier = invalid.count - invalid.warned;
   r.c.considered += invalid.count;
   return good;
 }
@@ -171,7 +186,7 @@ void sweep(Run& r, const store::Shares& shares, const std::optional<store::Sweep
   const Instant oldest = r.now - r.p.catch_up;  // runs at or after it are queued
   Instant start = oldest - seconds(1);          // windows are (start, horizon]
   if (state && Instant{seconds(state->swept_to)} > start) start = Instant{seconds(state->swept_to)};
-  const auto zones = usable_zones(r);
+  const auto zones = usable_zones(r, state);
   std::vector<store::BriefJob> jobs;
 
   if (horizon > start && !r.o.engagement_backoff) {
@@ -217,7 +232,8 @@ void backfill_rows(Run& r, const std::vector<store::PreferenceRow>& rows) {
     for (const auto d : dates) {
       const std::string date = util::format_date(d);
       ++r.c.due;
-      jobs.push_back({row.user_id, date, row.timezone, r.now.time_since_epoch().count(), std::nullopt});
+      jobs.push_back({row.user_id, date, row.timezone, r.now.time_since_epoch().count(), std::nullopt, r.o.no_email});
+      if (r.o.no_email) ++r.c.no_email;
       if (r.o.force) cancels.emplace_back(row.user_id, date);
     }
   }

@@ -19,9 +19,11 @@ struct Counts {
   long long edited = 0;  // preferences edited since the previous sweep
   long long due = 0;     // runs inside the window
   long long invalid = 0;
+  long long invalid_warned_earlier = 0;  // invalid, not warned about again
   long long missed = 0;
   long long backoff = 0;
   long long cancelled = 0;
+  long long no_email = 0;  // backfill jobs marked --no-email
 };
 
 struct Outcome {

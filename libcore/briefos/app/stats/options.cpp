@@ -6,6 +6,11 @@
 //   (--days 0, an unknown --format or --tz, a bad --until) exits 2 at once
 //   and never costs a connection; an unknown user exits 2 too, after the
 //   look-up (db/stats_user_query.cpp).
+// - The user report shows times in the user's zone unless --tz (or
+//   BRIEFOS_STATS_TZ) names one, and always picks its dates in the user's
+//   zone: the zone is known only once the user is read, so the request
+//   carries the operator's choices (stats::UserWindowRequest) and the
+//   look-up applies them (stats::user_window).
 // - The default format is a table whether or not stdout is a terminal:
 //   cron mails, `| less` and `| grep FAIL` are read by people, and scripts
 //   should name the format they parse (--format json/csv/prometheus) so that
@@ -61,6 +66,11 @@ st::HealthThresholds thresholds_of(const Options& o) {
                      + "\" for option --max-failure-rate: must be a number between 0 and 1");
   }
   t.max_failure_rate = rate;
+  if (o.max_invalid_zones < 0) {
+    throw UsageError("invalid value \"" + std::to_string(o.max_invalid_zones)
+                     + "\" for option --max-invalid-zones: must be 0 or more");
+  }
+  t.max_invalid_zones = o.max_invalid_zones;
   return t;
 }
 
@@ -83,7 +93,7 @@ void declare(cli::Tool& tool, Options& o) {
   app.add_option("-f,--format", o.format, "table (default), json, csv, prometheus, html")
       ->type_name("FORMAT");
   app.add_flag("--json", o.json, "Same as --format json");
-  CLI::Option* tz = app.add_option("--tz", o.tz, "Time zone for days and times (default: system)")
+  CLI::Option* tz = app.add_option("--tz", o.tz, "Time zone (default: system; user: the user's)")
                         ->type_name("ZONE");
   tool.bind_env(tz, {"BRIEFOS_STATS_TZ"});
   app.add_option("-o,--output", o.output, "Write the report to FILE (atomically)")
@@ -115,6 +125,9 @@ void declare(cli::Tool& tool, Options& o) {
       ->type_name("DURATION");
   o.health->add_option("--max-brief-age", o.max_brief_age, "Fail if no brief was generated since")
       ->type_name("DURATION");
+  o.health->add_option("--max-invalid-zones", o.max_invalid_zones,
+                       "Fail if more preferences have an unknown zone")
+      ->type_name("N");
 }
 
 Request validate(const Options& o, const cli::Context& ctx) {
@@ -141,6 +154,10 @@ Request validate(const Options& o, const cli::Context& ctx) {
   const std::string until = o.until.empty() ? st::local_date(now, zone) : o.until;
   if (!st::is_date(until)) throw UsageError("invalid date \"" + until + "\": expected YYYY-MM-DD");
   r.window = {st::date_range(until, o.days).front(), until, o.days, zone};
+  if (!o.tz.empty()) r.user_window.tz = o.tz;
+  if (!o.until.empty()) r.user_window.until = o.until;
+  r.user_window.fallback_zone = zone;
+  r.user_window.days = o.days;
   if (r.report == Report::health) r.thresholds = thresholds_of(o);
   if (r.report == Report::user && r.render.format == st::Format::prometheus) {
     throw UsageError("the user report has no prometheus format", "Use --format table, json, csv or html.");

@@ -10,6 +10,7 @@
 #include "briefos/db/stats_queries.hpp"
 #include "briefos/stats/health.hpp"
 #include "briefos/stats/render.hpp"
+#include "briefos/stats/user_report.hpp"
 
 #include <string>
 
@@ -31,6 +32,7 @@ struct Options {
   std::string max_failure_rate = "0.1";
   std::string failure_window = "24h";
   std::string max_brief_age = "25h";
+  long long max_invalid_zones = 0;
   CLI::App* emails = nullptr;
   CLI::App* briefs = nullptr;
   CLI::App* queue = nullptr;
@@ -52,6 +54,7 @@ struct Request {
   bool by_variant = false;
   int top = 5;
   std::string user;
+  briefos::stats::UserWindowRequest user_window;  // the user report's zone and dates, chosen with the user
   briefos::stats::HealthThresholds thresholds;
   std::string output;  // "" or "-" for stdout
 };

@@ -54,8 +54,16 @@ Produced produce(db::Session& session, const Request& r, bool quiet) {
       break;
     }
     case Report::user: {
-      const auto snap = sq::user(session, r.user, r.window);
-      out.text = st::render(snap.report, meta_of(r, "user", snap.as_of, true), r.render);
+      const auto snap = sq::user(session, r.user, r.user_window);
+      const st::UserWindow& w = snap.report.window;
+      st::Meta meta = meta_of(r, "user", snap.as_of, false);
+      meta.zone = w.zone;
+      meta.zone_source = w.zone_source;
+      meta.days = w.days;
+      meta.from = w.from;
+      meta.until = w.until;
+      meta.ahead = w.ahead;
+      out.text = st::render(snap.report, meta, r.render);
       break;
     }
     case Report::health: {

@@ -22,6 +22,9 @@ class ReadTx {
 public:
   explicit ReadTx(Session& session);
   pqxx::transaction_base& tx();
+  // The same transaction as briefos's own handle, for the reads other
+  // stores own (schedule_store::active_zones).
+  Transaction& transaction() { return m_tx; }
   // The transaction's now(): what the report's ages are relative to.
   stats::Time now();
 
