@@ -26,6 +26,18 @@ CREATE FUNCTION briefos_recipient_follow_user(p_recipient uuid) RETURNS text
     RETURNING r.recipient_email
 $$;
 REVOKE EXECUTE ON FUNCTION briefos_recipient_follow_user(uuid) FROM PUBLIC;
+-- The two program roles that call it, where sql/roles/briefos-roles.sql made
+-- them (it grants the same when applied after this migration).
+DO $grant$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'briefos_email') THEN
+        GRANT EXECUTE ON FUNCTION briefos_recipient_follow_user(uuid) TO briefos_email;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'briefos_generate') THEN
+        GRANT EXECUTE ON FUNCTION briefos_recipient_follow_user(uuid) TO briefos_generate;
+    END IF;
+END;
+$grant$;
 
 ALTER TABLE emails ADD COLUMN smtp_reply jsonb;
 ALTER TABLE email_recipients ADD COLUMN smtp_reply jsonb;

@@ -309,7 +309,10 @@ std::string format_mailbox(const Mailbox& m) {
   bool quotable = true;
   for (const char ch : m.name) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c > 0x7e || ch == '"' || ch == '\\') {
+    // '@', '<', '>' and ':' are encoded too: a name that looks like an
+    // address or a header ("Bcc: x@evil.example") then never shows in
+    // clear to a reader that parses headers naively.
+    if (c < 0x20 || c > 0x7e || ch == '"' || ch == '\\' || ch == '@' || ch == '<' || ch == '>' || ch == ':') {
       plain = false;
       quotable = false;
     } else if (!is_atext(c) && ch != ' ') {

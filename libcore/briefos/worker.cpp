@@ -551,16 +551,13 @@ void duration_option(CLI::App& app, const char* name, std::chrono::seconds& targ
 
 // The retry policy's options, with the program's defaults in `retry`.
 void add_retry_options(CLI::App& app, queue::RetryPolicy& retry) {
-  const std::string attempts_default =
-      retry.max_attempts ? (*retry.max_attempts == 0 ? "0: no limit" : std::to_string(*retry.max_attempts))
-                         : "the job's own";
+  const std::string attempts_default = retry.max_attempts ? std::to_string(*retry.max_attempts) : "job's";
   app.add_option_function<int>("--max-attempts", [&retry](const int& v) { retry.max_attempts = v; },
-                               "Fail a job after N attempts (0: only --give-up-after) [" + attempts_default + "]")
+                               "Attempts before failing (0: unlimited) [" + attempts_default + "]")
       ->type_name("N")->check(CLI::Range(0, 100000));
   duration_option(app, "--backoff-base", retry.backoff.base, "First retry delay, doubling per attempt", false);
   duration_option(app, "--backoff-cap", retry.backoff.cap, "Longest retry delay", false);
-  duration_option(app, "--give-up-after", retry.give_up_after,
-                  "Fail a transient failure this long after the job was queued (0: never)", true);
+  duration_option(app, "--give-up-after", retry.give_up_after, "Stop retrying a job this old (0: never)", true);
 }
 
 }  // namespace

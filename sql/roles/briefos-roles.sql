@@ -215,6 +215,8 @@ BEGIN
             ('briefos_stats', 'emails',                 'SELECT', NULL, NULL),
             ('briefos_stats', 'email_recipients',       'SELECT', NULL, NULL),
             ('briefos_stats', 'queue_jobs',             'SELECT', NULL, NULL),
+            -- the user report's diagnosis: is the address suppressed?
+            ('briefos_stats', 'email_suppressions',     'SELECT', NULL, NULL),
             -- briefos-queue (db/queue_admin.cpp, db/queue.cpp cancel and
             -- prune): the state of jobs, never their type, user or metadata;
             -- of an email and its recipient only the status and error.

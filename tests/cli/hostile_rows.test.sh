@@ -128,11 +128,12 @@ UPDATE emails SET template_data = '{"brief_id": "garbage'' OR 1=1 --"}' WHERE id
 UPDATE emails SET template_data = '[1]' WHERE id = '$(e 3)';
 DELETE FROM email_recipients WHERE email_id = '$(e 4)';
 INSERT INTO email_recipients (email_id, recipient_email) VALUES ('$(e 5)', 'second@example.com');
-UPDATE email_recipients SET recipient_email = E'x@y.example\r\nBcc: evil@evil.example' WHERE email_id = '$(e 6)';
 UPDATE emails SET status = 'draft' WHERE id = '$(e 7)';
 INSERT INTO queue_jobs (job_type, metadata, dedup_key)
 SELECT 'generate_brief_email', jsonb_build_object('emailId', e.id), 'row-' || right(u.email, 13)
   FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'row%';
+-- The address is the user's at send time (issue 16): a CRLF in it is the user's.
+UPDATE users SET email = E'x@y.example\r\nBcc: evil@evil.example' WHERE id = (SELECT created_by FROM emails WHERE id = '$(e 6)');
 INSERT INTO queue_jobs (job_type, metadata, dedup_key) VALUES
  ('generate_brief_email', '[]', 'meta-array'), ('generate_brief_email', '"x"', 'meta-string'),
  ('generate_brief_email', '{"emailId": 42}', 'meta-number'),
@@ -148,8 +149,11 @@ check "email whose brief is gone: cancelled with the reason" \
   test "$(sql "SELECT status || ':' || error_message FROM emails WHERE id = '$(e 1)'")" = "cancelled:the brief no longer exists"
 check "email whose template_data names no real brief: cancelled, no SQL error" \
   test "$(sql "SELECT string_agg(status, ',') FROM emails WHERE id IN ('$(e 2)', '$(e 3)')")" = "cancelled,cancelled"
-check "email with no recipient, two recipients, or a CRLF address: failed for good" \
-  test "$(sql "SELECT count(*) FROM queue_jobs WHERE dedup_key IN ('row-4@example.org', 'row-5@example.org', 'row-6@example.org') AND status = 'failed' AND attempts = 1")" -eq 3
+check "email with no recipient or two recipients: failed for good" \
+  test "$(sql "SELECT count(*) FROM queue_jobs WHERE dedup_key IN ('row-4@example.org', 'row-5@example.org') AND status = 'failed' AND attempts = 1")" -eq 2
+crlf_user=$(sql "SELECT status || ':' || error_message FROM emails WHERE id = '$(e 6)'")
+check "a user whose address holds CR LF and a Bcc: cancelled with the reason, nothing sent ($crlf_user)" \
+  test "$crlf_user" = "cancelled:the user has no valid email address"
 check "a draft email is not sent: its job failed" \
   test "$(sql "SELECT q.status || ':' || e.status FROM queue_jobs q JOIN emails e ON e.id::text = q.metadata->>'emailId' WHERE q.dedup_key = 'row-7@example.org'")" = "failed:draft"
 check "six jobs with bad metadata failed for good" \
@@ -158,11 +162,11 @@ for k in $(sql "SELECT id FROM queue_jobs WHERE job_type = 'generate_brief_email
   if grep -q "job $k (generate_brief_email) failed: ." "$tmp/email.err"; then ok "failed email job $k reported with its id"
   else not_ok "failed email job $k reported"; show "$tmp/email.err"; fi
 done
-check "one JSON line per job (14)" test "$(wc -l <"$tmp/email.out")" -eq 14
+check "one JSON line per job (14)" test "$(wc -l <"$tmp/email.out")" -eq 14 || show "$tmp/email.out"
 check "no suppression was added for any of this" test "$(sql "SELECT count(*) FROM email_suppressions")" -eq 0
 check "no job left pending or processing" \
   test "$(sql "SELECT count(*) FROM queue_jobs WHERE status IN ('pending', 'processing')")" -eq 0
-check "tables intact" test "$(sql "SELECT count(*) FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'row%'")" -eq 8
+check "tables intact" test "$(sql "SELECT count(*) FROM emails e JOIN users u ON u.id = e.created_by WHERE u.email LIKE 'row%' OR u.email LIKE 'x@y.example%'")" -eq 8
 
 # --- rows of another user inside carol's project ------------------------------------
 # BuildOS selected a project's tasks, notes and phases by project alone; the

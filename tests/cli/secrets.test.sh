@@ -341,7 +341,7 @@ cp -r "$tmp/Maildir" "$out/Maildir"
 mkdir -p "$out/smtp"
 cp "$tmp/smtp"/msg-* "$out/smtp/"
 check "the dumps hold the recorded failures (the search below is not vacuous)" \
-  sh -c "grep -q 'check the user and BRIEFOS_SMTP_PASSWORD' '$out/emails.txt' \
+  sh -c "grep -q 'check the user and BRIEFOS_SMTP_PASSWORD' '$out/email-wrong-password.err' \
          && grep -q 'HTTP 500' '$out/daily_briefs.txt' && grep -q 'llm_error' '$out/pg_dump.sql'"
 check "the key a server quoted back is masked where it is recorded" \
   grep -q 'invalid credential: Bearer \[redacted\]' "$out/queue_jobs.txt"

@@ -268,6 +268,10 @@ TEST_CASE("mime::format_mailbox never lets a display name add a recipient") {
   CHECK(decode_words(h) == "Eve\" <eve@example.net>, \"");
   CHECK(format_mailbox({"ada@example.org", "Ada Lovelace"}) == "Ada Lovelace <ada@example.org>");
   CHECK(format_mailbox({"ada@example.org", "Lovelace, Ada"}) == "\"Lovelace, Ada\" <ada@example.org>");
+  // A name that looks like an address or a header is encoded, not quoted.
+  const std::string looks = format_mailbox({"eve@example.com", "Eve Bcc: victim@evil.example"});
+  CHECK(looks.find("evil") == std::string::npos);
+  CHECK(looks.find("=?UTF-8?") == 0);
   CHECK(format_mailbox({"ada@example.org", ""}) == "ada@example.org");
   const std::string utf = format_mailbox({"j@example.de", "J\xC3\xBCrgen"});
   CHECK(utf.rfind("=?UTF-8?B?", 0) == 0);

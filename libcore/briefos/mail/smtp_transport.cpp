@@ -31,7 +31,9 @@
 // handshake (--connect-timeout), the greeting and every command's reply
 // (--command-timeout), the reply to the end of DATA (--timeout, RFC 5321's
 // 10 minutes by default). The same callback polls the stop flag, so SIGTERM
-// aborts a hand-over within about a second (FailureKind::interrupted).
+// aborts a hand-over within about a second (FailureKind::interrupted), except
+// one whose end of DATA is already sent: its reply gets 5 seconds more, since
+// aborting then can only make a duplicate.
 #include "briefos/error.hpp"
 #include "briefos/mail/reply.hpp"
 #include "briefos/mail/transport.hpp"
@@ -102,6 +104,8 @@ struct Dialogue {
   bool quitting = false;          // QUIT sent (on cleanup): its 221 is not the story
   curl_off_t uploaded = -1;
   curl_socket_t socket = CURL_SOCKET_BAD;  // the connection's, to shut it down
+  Clock::time_point stop_seen{};  // when a stop was first seen during end of DATA
+  static constexpr std::chrono::seconds stop_grace{5};
   // Limits and the stop flag (from the transport).
   std::chrono::milliseconds command_timeout{60000};
   std::chrono::milliseconds data_timeout{600000};
@@ -115,12 +119,20 @@ struct Dialogue {
     text.clear();
     partial.clear();
     timed_out = interrupted = quitting = false;
+    stop_seen = {};
     uploaded = -1;
   }
 
   void command(std::string_view line) {
-    // Only the verb: AUTH's arguments are the credentials.
-    spdlog::debug("smtp > {}", line.substr(0, std::min(line.find_first_of(" \r\n"), line.size())));
+    // Only a known verb is logged, never the rest of the line: AUTH's
+    // arguments and continuation lines are the credentials.
+    static constexpr std::string_view verbs[] = {"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET",
+                                                  "NOOP", "QUIT"};
+    std::string_view verb = "(AUTH data)";
+    for (const std::string_view v : verbs) {
+      if (starts_with_ci(line, v)) verb = v;
+    }
+    spdlog::debug("smtp > {}", verb);
     if (starts_with_ci(line, "MAIL FROM")) stage = Stage::mail;
     else if (starts_with_ci(line, "RCPT TO")) stage = Stage::rcpt;
     else if (starts_with_ci(line, "DATA")) stage = Stage::data;
@@ -167,11 +179,21 @@ struct Dialogue {
   }
 
   int tick(curl_off_t ulnow) {
-    if (stop != nullptr && *stop && (*stop)()) {
-      interrupted = true;
-      return abort_transfer();
-    }
     const auto now = Clock::now();
+    if (stop != nullptr && *stop && (*stop)()) {
+      // Before the message is out, stopping loses nothing; once its end is
+      // sent, the relay may be accepting it, and aborting can only turn that
+      // into a duplicate: its reply gets a short grace.
+      if (stage != Stage::end_of_data) {
+        interrupted = true;
+        return abort_transfer();
+      }
+      if (stop_seen == Clock::time_point{}) stop_seen = now;
+      if (now - stop_seen > stop_grace) {
+        interrupted = true;
+        return abort_transfer();
+      }
+    }
     if (stage == Stage::end_of_data) {
       // While the body moves, progress is the proof of life; from the last
       // byte sent, the reply to the end of DATA has the long limit. (libcurl

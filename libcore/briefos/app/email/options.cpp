@@ -68,11 +68,11 @@ void add_options(cli::Tool& tool, Options& o) {
                  ->type_name("FILE")
                  ->check(CLI::ExistingFile);
   tool.bind_env(ca, {"BRIEFOS_SMTP_CA_FILE"});
-  app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds to connect (TCP, TLS, greeting, EHLO, AUTH)")
+  app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds to set up a session (connect to AUTH)")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 600))
       ->capture_default_str();
-  app.add_option("--command-timeout", o.command_timeout_s, "Seconds to wait for the greeting and each reply")
+  app.add_option("--command-timeout", o.command_timeout_s, "Seconds to wait for each reply of the relay")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 600))
       ->capture_default_str();
@@ -81,7 +81,7 @@ void add_options(cli::Tool& tool, Options& o) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   app.add_option("--max-relay-failures", o.max_relay_failures,
-                 "Stop after N relay failures in a row (0: never) [5; 0 when long-running]")
+                 "Relay failures in a row before exit 6 [5]")
       ->type_name("N")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--from", o.from, "From header: ADDRESS or \"Name <ADDRESS>\"")->type_name("ADDR");

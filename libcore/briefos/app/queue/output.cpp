@@ -87,7 +87,7 @@ std::string render_list(const std::vector<qa::JobRow>& jobs, const Request& requ
                         j.scheduled_for, opt(j.completed_at), opt(j.error)});
     }
   }
-  sd::Document doc{{"jobs", now, request.zone, 0, "", ""}, {s}, 0, {}};
+  sd::Document doc{{"jobs", now, request.zone, 0, "", "", "", ""}, {s}, 0, {}};
   return render(doc, request.format);
 }
 
@@ -124,7 +124,7 @@ std::string render_show(const qa::JobDetail& d, const Request& request, Time now
   for (const qa::Attempt& a : d.attempts) {
     attempts.rows.push_back({a.attempt ? sd::Value(*a.attempt) : sd::Value{}, opt(a.at), a.error});
   }
-  sd::Document doc{{"job", now, request.zone, 0, "", ""}, {job, attempts}, 0, {}};
+  sd::Document doc{{"job", now, request.zone, 0, "", "", "", ""}, {job, attempts}, 0, {}};
   if (request.format == Format::json) {
     // The writer's document, with metadata and result as JSON values.
     Json j_doc = Json::parse(sd::render_json(doc));
