@@ -7,9 +7,10 @@
 // would let a config file beat the environment, so the front end parses the
 // command line first and then fills in, for each option the command line did
 // not set, the environment variable bound to it and after that the config
-// file's key. The config file is TOML (`key = "value"`), read with CLI11's
-// own parser; its keys are long option names (dashes or underscores), and an
-// unknown key is warned about by name rather than silently ignored.
+// file's key (config.hpp: TOML read by toml++, its policy on sections, types
+// and unknown keys). The front end remembers where each value came from, so
+// that an error a program raises later about "option --rate" names the
+// environment variable or the file, line and key that set it.
 //
 // Exit statuses: CLI11 parse errors become 2 (help and version 0); a
 // briefos::Error carries its own status; anything else is 1. Nothing below
@@ -29,6 +30,7 @@
 // message passes through util::redact before it is printed.
 #include "briefos/cli.hpp"
 
+#include "briefos/config.hpp"
 #include "briefos/db/connection.hpp"
 #include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
@@ -40,6 +42,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -47,7 +50,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string_view>
 
 #include <sys/prctl.h>
@@ -70,22 +72,6 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-}
-
-std::string key_to_option(std::string key) {
-  for (char& c : key) {
-    if (c == '_') c = '-';
-  }
-  return key;
-}
-
-CLI::Option* find_long_option(CLI::App& app, const std::string& name) {
-  for (CLI::Option* opt : app.get_options()) {
-    for (const std::string& lname : opt->get_lnames()) {
-      if (lname == name) return opt;
-    }
-  }
-  return nullptr;
 }
 
 void set_from_outside(CLI::Option* option, const std::string& value) {
@@ -156,13 +142,6 @@ bool is_directory(const std::string& path) {
   return std::filesystem::is_directory(path, ec);
 }
 
-std::string strip_quotes(std::string v) {
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
-    return v.substr(1, v.size() - 2);
-  }
-  return v;
-}
-
 // Whether group or others may read `path` (false when it cannot be stat'ed:
 // opening it reports that).
 bool readable_by_others(const std::string& path) {
@@ -204,6 +183,7 @@ Tool::Tool(std::string name, std::string description)
                         ->type_name("URL")
                         ->capture_default_str();
   db->default_str("");
+  m_database_option = db;
   bind_env(db, {"BRIEFOS_DATABASE_URL", "DATABASE_URL"});
   mark_secret_bearing(db, "or the password alone in ~/.pgpass (or the file PGPASSFILE names)");
   a.add_option("--config", m_config_file, "Read settings from TOML FILE")
@@ -258,6 +238,7 @@ void Tool::apply_environment() {
       if (value != nullptr && *value != '\0') {
         try {
           set_from_outside(option, value);
+          m_sources[option] = "environment variable " + name;
         } catch (const CLI::Error& e) {
           throw UsageError("invalid value in environment variable " + name + ": "
                            + e.what());
@@ -269,33 +250,10 @@ void Tool::apply_environment() {
 }
 
 void Tool::apply_config_file(const std::string& path) {
-  std::ifstream in(path);
-  // A directory opens and reads as an empty file: refuse it rather than run
-  // with none of the settings the operator meant to give.
-  const bool directory = in && is_directory(path);
-  if (!in || directory) {
-    throw UsageError("could not read config file \"" + path
-                     + "\": " + std::strerror(directory ? EISDIR : errno));
-  }
-  // A config file is a few lines. Read at most 1 MiB, so that a path such
-  // as /dev/zero ends in an error rather than in a hang and all the memory.
-  constexpr std::size_t max_size = 1U << 20U;
-  std::string text(max_size + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_size) {
-    throw UsageError("could not read config file \"" + path + "\": larger than 1 MiB");
-  }
-  std::istringstream config(text);
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_config(config);
-  } catch (const CLI::Error& e) {
-    throw UsageError("could not parse config file \"" + path + "\": " + e.what());
-  }
+  const config::File file = config::read_file(path);
   bool credential = false;
-  for (const CLI::ConfigItem& item : items) {
-    for (const std::string& v : item.inputs) credential = credential || util::carries_credentials(v);
+  for (const config::Entry& e : file.entries) {
+    for (const std::string& v : e.inputs) credential = credential || util::carries_credentials(v);
   }
   if (credential) {
     protect_secrets();
@@ -306,51 +264,34 @@ void Tool::apply_config_file(const std::string& path) {
     }
   }
   // Options set on the command line or by the environment keep their value.
-  std::vector<CLI::Option*> from_env_or_flag;
-  for (CLI::Option* opt : m_app->get_options()) {
-    if (opt->count() > 0) from_env_or_flag.push_back(opt);
+  std::vector<const CLI::Option*> keep;
+  for (const CLI::Option* opt : m_app->get_options()) {
+    if (opt->count() > 0) keep.push_back(opt);
   }
-  for (const CLI::ConfigItem& item : items) {
-    if (item.name == "++" || item.name == "--") continue;  // section markers
-    std::string key = item.name;
-    CLI::App* scope = m_app.get();
-    std::vector<std::string> parents = item.parents;
-    // [briefos-NAME] holds the keys of one program, so one file can serve
-    // all five: this program reads its own section and skips the others'.
-    if (!parents.empty() && parents.front().rfind("briefos-", 0) == 0) {
-      if (parents.front() != m_app->get_name()) continue;
-      parents.erase(parents.begin());
+  for (const CLI::App* sub : m_app->get_subcommands({})) {
+    for (const CLI::Option* opt : sub->get_options()) {
+      if (opt->count() > 0) keep.push_back(opt);
     }
-    if (!parents.empty()) {
-      // [section] names a subcommand.
-      try {
-        scope = m_app->get_subcommand(parents.front());
-      } catch (const CLI::Error&) {
-        scope = nullptr;
+  }
+  config::apply(file, *m_app, keep, m_warnings, m_sources);
+}
+
+std::string Tool::name_source(std::string message) const {
+  // Programs check values after parsing and name the option ("invalid value
+  // \"fast\" for option --rate"); the value may have come from elsewhere.
+  for (const auto& [option, source] : m_sources) {
+    for (const std::string& lname : option->get_lnames()) {
+      const std::string needle = "for option --" + lname;
+      const std::size_t at = message.find(needle);
+      if (at == std::string::npos) continue;
+      const std::size_t end = at + needle.size();
+      if (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) != 0 || message[end] == '-')) {
+        continue;
       }
-    }
-    CLI::Option* opt = scope ? find_long_option(*scope, key_to_option(key)) : nullptr;
-    std::string full;
-    for (const std::string& p : item.parents) full += p + ".";
-    full += key;
-    if (opt == nullptr || key == "config") {
-      spdlog::warn("config file \"{}\": unknown key \"{}\" ignored", path, full);
-      continue;
-    }
-    if (opt->count() > 0) {
-      bool preset = false;
-      for (CLI::Option* p : from_env_or_flag) preset = preset || p == opt;
-      if (preset) continue;
-    }
-    try {
-      opt->clear();
-      for (const std::string& v : item.inputs) opt->add_result(strip_quotes(v));
-      opt->run_callback();
-    } catch (const CLI::Error& e) {
-      throw UsageError("invalid value for \"" + full + "\" in config file \"" + path
-                       + "\": " + e.what());
+      return message.insert(end, " (set by " + source + ")");
     }
   }
+  return message;
 }
 
 int Tool::run(int argc, const char* const* argv,
@@ -391,6 +332,9 @@ int Tool::run(int argc, const char* const* argv,
       }
       if (!m_config_file.empty()) apply_config_file(m_config_file);
       check_text_values(*m_app);
+      const auto db_source = m_sources.find(m_database_option);
+      db::check_connection_string(m_database_url,
+                                  db_source == m_sources.end() ? "--database-url" : db_source->second);
       if (const char* pw = std::getenv("PGPASSWORD");
           util::carries_credentials(m_database_url) || (pw != nullptr && *pw != '\0')) {
         protect_secrets();
@@ -415,7 +359,16 @@ int Tool::run(int argc, const char* const* argv,
     for (const std::string& w : m_warnings) spdlog::warn("{}", w);
     m_warnings.clear();
   } catch (const Error& e) {
-    err << m_name << ": error: " << util::redact(e.what()) << "\n";
+    if (m_log_format == "json") {
+      // Every line on stderr is a JSON record once JSON was asked for; the
+      // formatter redacts.
+      log::setup(m_name, "warning", log::Format::json, log_stream);
+      for (const std::string& w : m_warnings) spdlog::warn("{}", w);
+      spdlog::error("{}", name_source(e.what()));
+      return e.exit_status();
+    }
+    for (const std::string& w : m_warnings) spdlog::warn("{}", w);
+    err << m_name << ": error: " << util::redact(name_source(e.what())) << "\n";
     if (!e.hint().empty()) err << m_name << ": hint: " << util::redact(e.hint()) << "\n";
     return e.exit_status();
   }
@@ -426,16 +379,22 @@ int Tool::run(int argc, const char* const* argv,
     ~CurlCleanup() { curl_global_cleanup(); }
   } curl_cleanup;
 
-  Context ctx{m_name, out, err, m_database_url, m_quiet,
+  // With JSON logs, summaries become JSON records too, and there is no
+  // progress display (it is for a person at a terminal, not a collector).
+  const bool json_logs = m_log_format == "json";
+  std::optional<log::JsonLines> json_summaries;
+  if (json_logs) json_summaries.emplace(err, m_name);
+  std::ostream& summaries = json_logs ? static_cast<std::ostream&>(*json_summaries) : err;
+  Context ctx{m_name, out, summaries, m_database_url, m_quiet,
               &out == &std::cout && isatty(STDOUT_FILENO) == 1,
-              &err == &std::cerr && isatty(STDERR_FILENO) == 1};
+              !json_logs && &err == &std::cerr && isatty(STDERR_FILENO) == 1};
   try {
     const int status = body(ctx);
     out.flush();
     return status;
   } catch (const Error& e) {
     out.flush();
-    spdlog::error("{}", db::redact(e.what()));
+    spdlog::error("{}", db::redact(name_source(e.what())));
     if (!e.hint().empty() && m_log_format == "text") {
       err << m_name << ": hint: " << db::redact(e.hint()) << "\n";
     }

@@ -74,13 +74,18 @@ private:
   void warn_secrets_in_argv();
   void apply_environment();
   void apply_config_file(const std::string& path);
+  // `message` with the source of the option it names ("for option --rate"),
+  // when that value came from the environment or a config file.
+  std::string name_source(std::string message) const;
 
   std::string m_name;
   std::unique_ptr<CLI::App> m_app;
   std::vector<std::pair<CLI::Option*, std::vector<std::string>>> m_env;
   std::vector<std::pair<CLI::Option*, std::string>> m_secret_bearing;
+  std::map<const CLI::Option*, std::string> m_sources;  // config::Sources
   std::vector<std::string> m_warnings;  // logged once logging is set up
   std::string m_database_url;
+  const CLI::Option* m_database_option = nullptr;
   std::string m_config_file;
   std::string m_log_level = "info";
   std::string m_log_format = "text";

@@ -10,6 +10,8 @@
 // and in text form control characters are too (see TextFormatter). Every
 // record, in either form, passes through util::redact: a URL's credentials
 // or a conninfo password never reach a log, whichever layer quoted them.
+// With JSON logs, the human summaries programs write to stderr go through
+// JsonLines and become records too: stderr holds one format.
 #include "briefos/log.hpp"
 
 #include "briefos/error.hpp"
@@ -105,6 +107,56 @@ std::string json_line(long long ts_ms,
   line["logger"] = logger;
   line["msg"] = message;
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+}
+
+class JsonLines::Buf final : public std::streambuf {
+public:
+  Buf(std::ostream& target, std::string tool_name) : m_target(target), m_tool(std::move(tool_name)) {}
+
+  void flush_line() {
+    if (m_line.empty()) return;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    m_target << summary_json_line(static_cast<long long>(ms), m_tool, m_line);
+    m_target.flush();
+    m_line.clear();
+  }
+
+protected:
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    const char c = traits_type::to_char_type(ch);
+    // A carriage return redraws a terminal line (progress): a record ends.
+    if (c == '\n' || c == '\r') {
+      flush_line();
+    } else {
+      m_line.push_back(c);
+    }
+    return ch;
+  }
+  int sync() override { return 0; }  // a record ends at a newline only
+
+private:
+  std::ostream& m_target;
+  std::string m_tool;
+  std::string m_line;
+};
+
+JsonLines::JsonLines(std::ostream& target, std::string tool_name)
+    : std::ostream(nullptr), m_buf(std::make_unique<Buf>(target, std::move(tool_name))) {
+  rdbuf(m_buf.get());
+}
+
+JsonLines::~JsonLines() {
+  m_buf->flush_line();
+}
+
+std::string summary_json_line(long long ts_ms, const std::string& tool_name, const std::string& line) {
+  std::string msg = line;
+  const std::string prefix = tool_name + ": ";
+  if (msg.rfind(prefix, 0) == 0) msg.erase(0, prefix.size());
+  return json_line(ts_ms, "info", tool_name, util::redact(msg));
 }
 
 void setup(const std::string& tool_name, const std::string& level, Format format,

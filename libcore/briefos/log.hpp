@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <iosfwd>
+#include <memory>
+#include <ostream>
+#include <streambuf>
 #include <string>
 
 namespace briefos::log {
@@ -21,5 +23,24 @@ std::string json_line(long long ts_ms,
                       const std::string& level,
                       const std::string& logger,
                       const std::string& message);
+
+// A stream for a program's human summaries ("briefos-email: 3 sent, ...")
+// when logs are JSON: each line written to it goes to `target` as one JSON
+// log record (level "info"), its "tool: " prefix dropped, so a log shipper
+// reading stderr sees one format. Text mode does not use it.
+class JsonLines final : public std::ostream {
+public:
+  JsonLines(std::ostream& target, std::string tool_name);
+  ~JsonLines() override;
+  JsonLines(const JsonLines&) = delete;
+  JsonLines& operator=(const JsonLines&) = delete;
+
+private:
+  class Buf;
+  std::unique_ptr<Buf> m_buf;
+};
+
+// The JSON record JsonLines writes for one summary line (exposed for tests).
+std::string summary_json_line(long long ts_ms, const std::string& tool_name, const std::string& line);
 
 }  // namespace briefos::log

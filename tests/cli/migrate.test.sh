@@ -9,7 +9,8 @@
 # versions; two concurrent `up` processes (one gated behind a held lock, one
 # started plainly); a held lock with --lock-timeout 1, and SIGTERM while
 # waiting for it; the two-part enum migration; the three monitoring queries;
-# an unreachable database; --dry-run; `new`.
+# an unreachable database; --dry-run; `new`; `down` refusing to drop tables
+# with rows without --force, and `up --to` below the current version.
 . "$(dirname "$0")/lib.sh"
 need_db
 
@@ -18,6 +19,7 @@ M="$bin/briefos-migrate"
 set -- "$src"/sql/*.up.sql
 N=$#
 for f in "$@"; do LAST=$(basename "$f" .up.sql); done
+LAST_VERSION=$(expr "${LAST%%_*}" + 0)
 NEXT=$(printf '%04d' $((N + 1)))
 AFTER=$(printf '%04d' $((N + 2)))
 # 0x6272696566 ("brief"), the migration lock, as pg_locks shows a bigint key.
@@ -387,5 +389,25 @@ expect_status 2 "an invalid name is a usage error" "$M" new Add-Labels --dir "$d
 has "$tmp/err" "invalid migration name \"Add-Labels\"" "the name is quoted"
 expect_status 2 "new without --dir outside the source tree" env -C "$tmp" "$M" new x
 has "$tmp/err" "pass --dir" "the message says what to do"
+
+# ---------------------------------------------------------------------------
+echo "# destructive migrations are guarded"
+u=$(new_migrated_db mig_guard)
+q "$u" "INSERT INTO users (email) VALUES ('a@example.org'), ('b@example.org')" >/dev/null
+expect_status 2 "down --to 0 over a table with rows refuses" "$M" --database-url "$u" down --to 0
+has "$tmp/err" "refusing to migrate down to version 0" "it says what it refused"
+has "$tmp/err" "users (2 rows)" "it names the table and its rows"
+has "$tmp/err" "--force" "the hint names --force"
+same "nothing reverted" "$(q "$u" "SELECT count(*) FROM briefos_schema_migrations")" "$N"
+same "the rows are still there" "$(q "$u" "SELECT count(*) FROM users")" 2
+expect_status 0 "--dry-run lists what would be dropped" "$M" --database-url "$u" -n down --to 0
+has "$tmp/out" "-- drops table users (2 rows)" "with the row counts"
+expect_status 0 "--force drops them" "$M" --database-url "$u" down --to 0 --force
+same "all reverted" "$(q "$u" "SELECT count(*) FROM briefos_schema_migrations")" 0
+expect_status 0 "up again" "$M" --database-url "$u" up
+expect_status 2 "up --to below the current version is an error" "$M" --database-url "$u" up --to 3
+has "$tmp/err" "below the current version $LAST_VERSION" "it names the current version"
+has "$tmp/err" "down --to 3" "the hint names down"
+lacks "$tmp/err" "up to date" "it does not claim up to date"
 
 finish

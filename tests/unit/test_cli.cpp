@@ -625,3 +625,71 @@ TEST_CASE("db::database_name for messages") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("cli::a value error a program raises later names where the value came from") {
+  CleanEnv env;
+  // What app/*/options do after parsing: check the value, name the option.
+  auto refuse = [](Context&) -> int {
+    throw briefos::UsageError("invalid value \"bad\" for option --days: must be good");
+  };
+  SUBCASE("the environment") {
+    CleanEnv::set("BRIEFOS_TEST_DAYS", "5");
+    const Outcome o = run_tool({}, refuse);
+    CHECK(o.status == briefos::exit_usage);
+    INFO("stderr: " << o.err);
+    CHECK(contains(o.err, "for option --days (set by environment variable BRIEFOS_TEST_DAYS): must be good"));
+  }
+  SUBCASE("the config file, with its line and key") {
+    TempFile config("\ndays = 5\n");
+    const Outcome o = run_tool({"--config", config.path()}, refuse);
+    CHECK(o.status == briefos::exit_usage);
+    INFO("stderr: " << o.err);
+    CHECK(contains(o.err, "for option --days (set by key \"days\" in config file \"" + config.path() + "\", line 2)"));
+  }
+  SUBCASE("the command line: the option alone") {
+    const Outcome o = run_tool({"--days", "5"}, refuse);
+    CHECK(contains(o.err, "for option --days: must be good"));
+  }
+}
+
+TEST_CASE("cli::a config file that is not TOML exits 2 naming the line and column") {
+  CleanEnv env;
+  TempFile config("days = 3\ndatabase_url = \"x\n");
+  const Outcome o = run_tool({"--config", config.path()});
+  CHECK(o.status == briefos::exit_usage);
+  CHECK_FALSE(o.body_ran);
+  INFO("stderr: " << o.err);
+  CHECK(contains(o.err, "could not parse config file \"" + config.path() + "\", line 2, column"));
+}
+
+TEST_CASE("cli::a misspelled section is warned about with a suggestion") {
+  CleanEnv env;
+  TempFile config("[briefos-tset]\ndays = 3\n");
+  const Outcome o = run_tool({"--config", config.path()});
+  CHECK(o.status == 0);
+  CHECK(o.days == 7);
+  INFO("stderr: " << o.err);
+  CHECK(contains(o.err, "line 1: unknown section [briefos-tset] ignored (did you mean [briefos-test]?)"));
+}
+
+TEST_CASE("cli::a malformed database URL exits 2 naming its source") {
+  CleanEnv env;
+  SUBCASE("flag") {
+    const Outcome o = run_tool({"--database-url", "postgres:/bad url"});
+    CHECK(o.status == briefos::exit_usage);
+    CHECK_FALSE(o.body_ran);
+    INFO("stderr: " << o.err);
+    CHECK(contains(o.err, "invalid database URL from --database-url"));
+  }
+  SUBCASE("environment") {
+    CleanEnv::set("DATABASE_URL", "host=h port='5432");
+    const Outcome o = run_tool({});
+    CHECK(o.status == briefos::exit_usage);
+    INFO("stderr: " << o.err);
+    CHECK(contains(o.err, "invalid database URL from environment variable DATABASE_URL"));
+  }
+  SUBCASE("a well-formed URL passes") {
+    CHECK(run_tool({"--database-url", "postgresql://u@h:5/db"}).status == 0);
+    CHECK(run_tool({"--database-url", "host=h dbname=d"}).status == 0);
+  }
+}

@@ -11,13 +11,31 @@
 #include "briefos/error.hpp"
 #include "briefos/util/secrets.hpp"
 
+#include <libpq-fe.h>
+
 #include <cstdlib>
+#include <memory>
 #include <regex>
 
 namespace briefos::db {
 
 std::string redact(const std::string& text) {
   return util::redact(text);
+}
+
+void check_connection_string(const std::string& url, const std::string& source) {
+  if (url.empty()) return;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return;
+  }
+  std::string reason = error != nullptr ? error : "out of memory";
+  PQfreemem(error);
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+  throw UsageError("invalid database URL from " + source + ": " + redact(reason),
+                   "Write postgresql://USER@HOST:PORT/DBNAME or a conninfo string (host=... dbname=...).");
 }
 
 std::string database_name(const std::string& url) {
@@ -34,6 +52,7 @@ std::string database_name(const std::string& url) {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& url,
                                           const std::string& application_name) {
+  check_connection_string(url, "the connection string");
   try {
     auto cx = std::make_unique<pqxx::connection>(url);
     pqxx::nontransaction tx{*cx};

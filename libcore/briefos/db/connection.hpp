@@ -18,6 +18,13 @@ namespace briefos::db {
 // string.
 std::string redact(const std::string& text);
 
+// Refuse a connection string libpq cannot parse (`postgres:/bad url`, an
+// unknown keyword, an unterminated quote) with a UsageError (exit 2): a
+// typo, which retrying never mends, unlike an unreachable server (exit 3).
+// `source` names where it came from ("--database-url", a variable, a file
+// key). An empty string (libpq's PG* variables) is fine.
+void check_connection_string(const std::string& url, const std::string& source);
+
 // The database name `url` points at, for messages ("could not connect to
 // database "briefs": ..."); "(default)" when it does not say.
 std::string database_name(const std::string& url);

@@ -74,6 +74,20 @@ std::vector<AppliedMigration> Migrator::applied() {
   return out;
 }
 
+long long Migrator::row_count(const std::string& table) {
+  pqxx::read_transaction tx{detail::cx(m_session)};
+  // to_regclass resolves the name as SQL would (search path, quoting) and
+  // yields NULL for a missing table. The count's statement is built by the
+  // server from the regclass (format %s of a regclass quotes it), so the
+  // name stays a bound parameter; query_to_xml runs it in the same query.
+  const auto row = tx.exec_params1(
+      "SELECT CASE WHEN to_regclass($1) IS NULL THEN -1 ELSE "
+      "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %s', to_regclass($1)), "
+      "false, true, '')))[1]::text::bigint END",
+      table);
+  return row[0].as<long long>();
+}
+
 void Migrator::lock(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool announced = false;

@@ -50,6 +50,11 @@ public:
   long long apply_up(const migrate::Migration& m);
   long long apply_down(const migrate::Migration& m);
 
+  // The number of rows of `table` (a name from a migration file, possibly
+  // schema-qualified), or -1 when no such table exists: what a down
+  // migration that drops it would destroy.
+  long long row_count(const std::string& table);
+
 private:
   Session& m_session;
   bool m_locked = false;

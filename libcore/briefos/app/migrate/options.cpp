@@ -36,6 +36,7 @@ void add_options(cli::Tool& tool, Options& o) {
                  ->check(CLI::Range(0, 9999))
                  ->default_str("");
   steps->excludes(to);
+  o.down->add_flag("--force", o.force, "Revert even when it drops tables that hold rows");
   o.status = app.add_subcommand("status", "List applied and pending migrations");
   o.status->add_flag("--exit-code", o.exit_code, "Exit 5 when anything is pending or drifted");
   o.status->add_flag("--json", o.json, "One JSON object per migration");

@@ -16,6 +16,7 @@ struct Options {
   bool dry_run = false;
   int to = -1;    // up --to / down --to; -1: not given
   int steps = 0;  // down --steps; 0: not given
+  bool force = false;  // down: drop tables that hold rows
   bool exit_code = false;
   bool json = false;
   std::string new_name;

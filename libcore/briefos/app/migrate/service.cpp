@@ -9,7 +9,11 @@
 // - the advisory lock is held for the whole run, and the history is re-read
 //   after it is taken;
 // - migrations run one transaction each, in order; the first failure stops
-//   the run (exit 1) with the file and line, and later ones do not run.
+//   the run (exit 1) with the file and line, and later ones do not run;
+// - `down` that would drop a table holding rows refuses (exit 2) unless
+//   --force, naming the tables and their row counts; --dry-run lists them;
+// - `up --to` below the current version is an error, never "up to date":
+//   `up` does not revert.
 #include "briefos/app/migrate/service.hpp"
 
 #include "briefos/app/migrate/output.hpp"
@@ -20,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 namespace briefos::migrate_command {
 
@@ -32,6 +37,28 @@ void require_consistent(const std::vector<migrate::Migration>& set,
   std::string msg = problems.front();
   for (std::size_t i = 1; i < problems.size(); ++i) msg += "; " + problems[i];
   throw Error(msg, "Restore the original files, or repair the history by hand; see briefos-migrate(1).");
+}
+
+// The tables a down file drops ("DROP TABLE [IF EXISTS] a, b ..."), as
+// written: the guard counts their rows before anything runs.
+std::vector<std::string> dropped_tables(const std::string& sql) {
+  static const std::regex drop(R"(\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([^;]+?)\s*(?:\bCASCADE\b|\bRESTRICT\b)?\s*;)",
+                               std::regex::icase);
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), drop); it != std::sregex_iterator(); ++it) {
+    std::string list = (*it)[1].str();
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      std::string name = list.substr(start, comma - start);
+      name.erase(0, name.find_first_not_of(" \t\r\n"));
+      name.erase(name.find_last_not_of(" \t\r\n") + 1);
+      if (!name.empty()) out.push_back(name);
+      start = comma + 1;
+    }
+  }
+  return out;
 }
 
 int current_version(const std::vector<db::AppliedMigration>& applied) {
@@ -108,6 +135,11 @@ int up(cli::Context& ctx, const Options& o, db::Session& session) {
   db::Migrator migrator{session};
   const auto applied = locked_history(o, migrator, set);
   const int from = current_version(applied);
+  if (o.to > 0 && o.to < from) {
+    throw UsageError("invalid value \"" + std::to_string(o.to) + "\" for option --to: below the current version "
+                         + std::to_string(from) + " (up never reverts)",
+                     "To revert, run: " + ctx.tool_name + " down --to " + std::to_string(o.to));
+  }
   const int target = o.to > 0 ? o.to : (set.empty() ? 0 : set.back().version);
   int count = 0;
   for (const auto& m : set) {
@@ -143,10 +175,30 @@ int down(cli::Context& ctx, const Options& o, db::Session& session) {
     throw UsageError("invalid value \"" + std::to_string(o.to) + "\" for option --to: above the current version "
                      + std::to_string(from));
   }
+  // The guard: count the rows of every table the reverted files drop,
+  // before any of them runs.
+  std::string holding;
+  std::map<int, std::vector<std::string>> drops;  // version -> "t (N rows)"
+  for (const auto& m : set) {
+    if (m.version > from || m.version <= target) continue;
+    for (const std::string& table : dropped_tables(m.down_sql)) {
+      const long long rows = migrator.row_count(table);
+      if (rows < 0) continue;
+      const std::string what = table + " (" + std::to_string(rows) + (rows == 1 ? " row)" : " rows)");
+      drops[m.version].push_back(what);
+      if (rows > 0) holding += (holding.empty() ? "" : ", ") + what;
+    }
+  }
+  if (!holding.empty() && !o.force && !o.dry_run) {
+    throw UsageError("refusing to migrate down to version " + std::to_string(target)
+                         + ": it drops tables that hold rows: " + holding,
+                     "Back the database up, then pass --force; --dry-run lists every table it would drop.");
+  }
   for (auto it = set.rbegin(); it != set.rend(); ++it) {
     const auto& m = *it;
     if (m.version > from || m.version <= target) continue;
     if (o.dry_run) {
+      for (const std::string& d : drops[m.version]) ctx.out << "-- drops table " << d << "\n";
       print_sql(ctx, m.down_file, m.down_in_transaction, m.down_sql);
     } else {
       print_step(ctx, Step::reverted, stem(m.version, m.name), migrator.apply_down(m));

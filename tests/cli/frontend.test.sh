@@ -1,0 +1,110 @@
+#!/bin/sh
+# The shared front end as an operator meets it, through the real programs:
+# config files parsed as TOML (syntax errors with file, line and column;
+# misspelled sections and keys warned about with a suggestion; typed
+# values), value errors naming the environment variable or the file and key
+# that set them, a malformed database URL exiting 2 (not 3, which systemd
+# restarts on), --log-format json making every stderr line JSON, summaries
+# included, and the README's migration listings matching sql/.
+. "$(dirname "$0")/lib.sh"
+need_db
+
+M="$bin/briefos-migrate"
+has() { if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; sed 's/^/  | /' "$1" | head -20; fi; }
+lacks() { if grep -qF -- "$2" "$1"; then not_ok "$3"; sed 's/^/  | /' "$1" | head -20; else ok "$3"; fi; }
+# all_json FILE DESCRIPTION: every line of FILE is a JSON object.
+all_json() {
+  if python3 -c 'import json,sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no lines"
+for l in lines: assert isinstance(json.loads(l), dict), l' "$1" 2>"$tmp/why"; then ok "$2"; else
+    not_ok "$2"; sed 's/^/  | /' "$1" "$tmp/why" | head -20; fi
+}
+NODB="postgresql://nobody@127.0.0.1:1/briefs"
+mkdir -p "$tmp/set"
+cp "$src"/sql/*.sql "$tmp/set/"
+
+# ---------------------------------------------------------------------------
+echo "# config files are TOML"
+printf 'lock_timeout = 5\ndatabase_url = "x\n' >"$tmp/unterminated.toml"
+expect_status 2 "an unterminated string exits 2" "$M" --config "$tmp/unterminated.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "could not parse config file \"$tmp/unterminated.toml\", line 2, column" "naming the file, line and column"
+printf '[briefos-migrate\nlock_timeout = 5\n' >"$tmp/header.toml"
+expect_status 2 "an unclosed section header exits 2" "$M" --config "$tmp/header.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "\"$tmp/header.toml\", line 1" "naming its line"
+printf 'lock_timeout = 5\nthis is not toml\n' >"$tmp/prose.toml"
+expect_status 2 "a line of prose exits 2" "$M" --config "$tmp/prose.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "\"$tmp/prose.toml\", line 2" "naming its line"
+
+printf 'lock_timeout = 5\n\n[briefos-emial]\ntransport = "smtp://relay"\n' >"$tmp/misspelled.toml"
+expect_status 0 "a misspelled section is not fatal" "$M" --config "$tmp/misspelled.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "line 3: unknown section [briefos-emial] ignored (did you mean [briefos-email]?)" \
+  "it is warned about, with the line and a suggestion"
+printf '[briefos-migrate]\nlock_timout = 5\n' >"$tmp/key.toml"
+expect_status 0 "a misspelled key is not fatal" "$M" --config "$tmp/key.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "line 2: unknown key \"briefos-migrate.lock_timout\" ignored (did you mean \"lock_timeout\"?)" \
+  "it is warned about, with the line and a suggestion"
+printf '[briefos-migrate]\nlock_timeout = "soon"\n' >"$tmp/type.toml"
+expect_status 2 "a value the option refuses exits 2" "$M" --config "$tmp/type.toml" --dir "$tmp/set" -n new x
+has "$tmp/err" "\"briefos-migrate.lock_timeout\" in config file \"$tmp/type.toml\", line 2" "naming the file, line and key"
+printf 'dry_run = "yes"\n' >"$tmp/flag.toml"
+expect_status 2 "a string for a flag exits 2" "$M" --config "$tmp/flag.toml" --dir "$tmp/set" new x
+has "$tmp/err" "expected a boolean (true or false), not a string" "saying what was expected"
+
+# ---------------------------------------------------------------------------
+echo "# errors name where a value came from"
+expect_status 2 "a bad rate from the environment exits 2" \
+  env BRIEFOS_EMAIL_RATE=fast "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md"
+has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RATE)" "naming the variable"
+printf '[briefos-stats]\ntz = "Mars/Base"\n' >"$tmp/tz.toml"
+expect_status 2 "a bad zone from the file exits 2" "$bin/briefos-stats" --config "$tmp/tz.toml" --database-url "$NODB"
+has "$tmp/err" "for option --tz (set by key \"briefos-stats.tz\" in config file \"$tmp/tz.toml\", line 2)" \
+  "naming the file, line and key"
+
+# ---------------------------------------------------------------------------
+echo "# a malformed database URL is a usage error (2), not unreachable (3)"
+for p in briefos-migrate briefos-generate briefos-email briefos-schedule briefos-queue briefos-stats; do
+  expect_status 2 "$p --database-url 'postgres:/bad url'" "$bin/$p" --database-url 'postgres:/bad url'
+  has "$tmp/err" "invalid database URL from --database-url" "$p names the option"
+done
+expect_status 2 "from DATABASE_URL too" env DATABASE_URL="host=h port='5432" "$M" status
+has "$tmp/err" "invalid database URL from environment variable DATABASE_URL" "naming the variable"
+expect_status 3 "a well-formed URL of an unreachable server still exits 3" "$M" --database-url "$NODB" status
+
+# ---------------------------------------------------------------------------
+echo "# --log-format json: every line on stderr is JSON"
+expect_status 2 "a usage error" "$M" --log-format json --database-url 'postgres:/bad url' status
+all_json "$tmp/err" "the usage error is a JSON record"
+expect_status 0 "a config warning and a dry run" "$M" --log-format json --config "$tmp/misspelled.toml" --dir "$tmp/set" -n new x
+all_json "$tmp/err" "the warning is a JSON record"
+
+u=$(new_db front_json)
+expect_status 0 "migrate up" "$M" --log-format json --database-url "$u" up
+all_json "$tmp/err" "briefos-migrate's summary is a JSON record"
+has "$tmp/err" '"msg":"migrated from version 0 to' "with the summary's text"
+lacks "$tmp/err" 'briefos-migrate: migrated' "no text summary"
+expect_status 0 "migrate status" "$M" --log-format json --database-url "$u" status
+all_json "$tmp/err" "status's summary too"
+expect_status 0 "generate with nothing to do" "$bin/briefos-generate" --log-format json --database-url "$u" --once
+all_json "$tmp/err" "briefos-generate's summary is a JSON record"
+expect_status 0 "email with nothing to send" "$bin/briefos-email" --log-format json --database-url "$u" \
+    --transport "maildir:$tmp/md" --from briefs@mail.test.org --once
+all_json "$tmp/err" "briefos-email's summary is a JSON record"
+expect_status 0 "queue prune dry run" "$bin/briefos-queue" --log-format json --database-url "$u" -n prune
+all_json "$tmp/err" "briefos-queue's summary is a JSON record"
+expect_status 0 "schedule dry run" "$bin/briefos-schedule" --log-format json --database-url "$u" --dry-run
+all_json "$tmp/err" "briefos-schedule's summary is a JSON record"
+
+# ---------------------------------------------------------------------------
+echo "# the README's migration listings match sql/"
+ls "$src"/sql/*.up.sql | sed -E 's#.*/##; s#\.up\.sql$##' >"$tmp/files"
+sed -n 's/^applied \([0-9]\{4\}_[a-z0-9_]*\) (.*$/\1/p' "$src/README.md" >"$tmp/listed"
+if cmp -s "$tmp/files" "$tmp/listed"; then ok "README's \`up\` listing names every migration, in order"; else
+  not_ok "README's \`up\` listing is stale"; diff "$tmp/files" "$tmp/listed" | sed 's/^/  | /'; fi
+count=$(wc -l <"$tmp/files" | tr -d ' ')
+has "$src/README.md" "briefos-migrate: migrated from version 0 to $count" "the summary names the last version"
+has "$src/README.md" "verified $count applied migration(s)" "verify counts them all"
+next=$(printf '%04d' $((count + 1)))
+has "$src/README.md" "sql/${next}_add_task_labels.up.sql" "the \`new\` example names the next number"
+
+finish
