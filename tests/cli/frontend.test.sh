@@ -56,6 +56,15 @@ echo "# errors name where a value came from"
 expect_status 2 "a bad rate from the environment exits 2" \
   env BRIEFOS_EMAIL_RATE=fast "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md"
 has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RATE)" "naming the variable"
+expect_status 2 "a bad rate is refused in a dry run too" \
+  env BRIEFOS_EMAIL_RATE=fast "$bin/briefos-email" --database-url "$NODB" --dry-run
+has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RATE)" "naming the variable"
+expect_status 3 "sending from localhost (the database is unreachable)" \
+  "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md" --from briefs@localhost
+has "$tmp/err" "warning: sending with a localhost From address" "is warned about"
+expect_status 3 "a dry run from localhost" \
+  "$bin/briefos-email" --database-url "$NODB" --from briefs@localhost --dry-run
+lacks "$tmp/err" "localhost From" "is not"
 printf '[briefos-stats]\ntz = "Mars/Base"\n' >"$tmp/tz.toml"
 expect_status 2 "a bad zone from the file exits 2" "$bin/briefos-stats" --config "$tmp/tz.toml" --database-url "$NODB"
 has "$tmp/err" "for option --tz (set by key \"briefos-stats.tz\" in config file \"$tmp/tz.toml\", line 2)" \
@@ -94,6 +103,20 @@ expect_status 0 "queue prune dry run" "$bin/briefos-queue" --log-format json --d
 all_json "$tmp/err" "briefos-queue's summary is a JSON record"
 expect_status 0 "schedule dry run" "$bin/briefos-schedule" --log-format json --database-url "$u" --dry-run
 all_json "$tmp/err" "briefos-schedule's summary is a JSON record"
+
+# ---------------------------------------------------------------------------
+echo "# briefos-email shows progress on a terminal, and only there"
+$PSQL "$u" -Xq -v ON_ERROR_STOP=1 -v prefix=prog -v count=3 -f "$src/tests/cli/email_seed.sql" >/dev/null
+# script(1) gives the program a terminal; its stderr and stdout both land in
+# the typescript.
+expect_status 0 "email on a terminal" script -qec "'$bin/briefos-email' --database-url '$u' \
+  --transport 'maildir:$tmp/md' --from briefs@mail.test.org --drain >/dev/null" "$tmp/typescript"
+has "$tmp/typescript" "emails/s" "a progress line with the rate"
+$PSQL "$u" -Xq -v ON_ERROR_STOP=1 -v prefix=prog2 -v count=3 -f "$src/tests/cli/email_seed.sql" >/dev/null
+expect_status 0 "email, stderr not a terminal" "$bin/briefos-email" --database-url "$u" \
+  --transport "maildir:$tmp/md" --from briefs@mail.test.org --drain
+lacks "$tmp/err" "emails/s" "no progress line"
+has "$tmp/err" "3 sent" "the summary counts the three"
 
 # ---------------------------------------------------------------------------
 echo "# the README's migration listings match sql/"

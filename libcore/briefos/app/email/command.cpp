@@ -16,9 +16,11 @@
 #include "briefos/delivery.hpp"
 #include "briefos/error.hpp"
 #include "briefos/jobs.hpp"
+#include "briefos/util/progress.hpp"
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <set>
 
 namespace briefos::app::email {
@@ -187,12 +189,20 @@ int run_send(cli::Context& ctx, Options& o, const Settings& settings) {
   const worker::Handler handler = [sender](db::Session& session, const queue::Job& job) {
     return sender->handle(session, job);
   };
+  // On a terminal, a progress line like generate's (util/progress.hpp).
+  util::Progress progress(ctx.err, ctx.err_is_tty && !ctx.quiet,
+                          static_cast<long long>(o.worker.ids.size()), "emails");
+  std::mutex progress_mu;
   const worker::Reporter reporter = [&](const worker::Report& r) {
+    std::lock_guard lock(progress_mu);
+    progress.clear();
     report.line(reported(*sender, r), r.job->id, r.seconds);
+    progress.tick();
   };
   const auto t0 = std::chrono::steady_clock::now();
   const worker::Totals totals = worker::run(ctx.database_url, ctx.tool_name, {jobs::email_type}, o.worker,
                                             handler, reporter, sender->hooks());
+  progress.clear();
   report.summary(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), sender->resent());
   if (totals.outage) report.relay_down(mail::make_transport(tc)->describe(), totals.outage_error);
   return worker::exit_status(totals);

@@ -204,6 +204,15 @@ Settings make_settings(const Options& o) {
     s.message_id_domain = o.message_id_domain;
   }
   s.templates = render::load_templates(o.template_dir);
+  if (!o.rate.empty()) parse_rate(o.rate);  // a bad --rate is refused in a dry run too
+  // A localhost sender or Message-ID domain is scored as spam, and its
+  // List-Unsubscribe mailto is undeliverable; harmless in a dry run or preview.
+  const std::string from_domain = s.from ? mime::domain_of(s.from->address) : std::string();
+  if (o.preview.empty() && !o.dry_run && (from_domain == "localhost" || o.message_id_domain == "localhost")) {
+    spdlog::warn("sending with a localhost {}: set --from and --message-id-domain (BRIEFOS_MESSAGE_ID_DOMAIN) to "
+                 "your own domain",
+                 from_domain == "localhost" ? "From address" : "Message-ID domain");
+  }
   return s;
 }
 
