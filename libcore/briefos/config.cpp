@@ -153,7 +153,7 @@ const char* kind_name(Kind k) {
 
 // Refuse a value whose TOML type the option cannot take.
 void check_type(const Entry& e, const CLI::Option& opt, const std::string& path) {
-  const bool flag = opt.get_type_size_max() == 0;
+  const bool flag = opt.get_expected_max() == 0;  // add_flag sets expected(0)
   std::string expected;
   if (flag) {
     if (e.kind != Kind::boolean) expected = "a boolean (true or false)";
