@@ -66,14 +66,15 @@ expect_status 3 "a dry run from localhost" \
   "$bin/briefos-email" --database-url "$NODB" --from briefs@localhost --dry-run
 lacks "$tmp/err" "localhost From" "is not"
 printf '[briefos-stats]\ntz = "Mars/Base"\n' >"$tmp/tz.toml"
-expect_status 2 "a bad zone from the file exits 2" "$bin/briefos-stats" --config "$tmp/tz.toml" --database-url "$NODB"
+expect_status 2 "a bad zone from the file exits 2" "$bin/briefos-stats" --config "$tmp/tz.toml" --database-url "$NODB" queue
 has "$tmp/err" "for option --tz (set by key \"briefos-stats.tz\" in config file \"$tmp/tz.toml\", line 2)" \
   "naming the file, line and key"
 
 # ---------------------------------------------------------------------------
 echo "# a malformed database URL is a usage error (2), not unreachable (3)"
 for p in briefos-migrate briefos-generate briefos-email briefos-schedule briefos-queue briefos-stats; do
-  expect_status 2 "$p --database-url 'postgres:/bad url'" "$bin/$p" --database-url 'postgres:/bad url'
+  case $p in briefos-queue) sub=list ;; briefos-stats) sub=queue ;; *) sub= ;; esac
+  expect_status 2 "$p --database-url 'postgres:/bad url'" "$bin/$p" --database-url 'postgres:/bad url' $sub
   has "$tmp/err" "invalid database URL from --database-url" "$p names the option"
 done
 expect_status 2 "from DATABASE_URL too" env DATABASE_URL="host=h port='5432" "$M" status
@@ -99,7 +100,7 @@ all_json "$tmp/err" "briefos-generate's summary is a JSON record"
 expect_status 0 "email with nothing to send" "$bin/briefos-email" --log-format json --database-url "$u" \
     --transport "maildir:$tmp/md" --from briefs@mail.test.org --once
 all_json "$tmp/err" "briefos-email's summary is a JSON record"
-expect_status 0 "queue prune dry run" "$bin/briefos-queue" --log-format json --database-url "$u" -n prune
+expect_status 0 "queue prune dry run" "$bin/briefos-queue" --log-format json --database-url "$u" prune -n
 all_json "$tmp/err" "briefos-queue's summary is a JSON record"
 expect_status 0 "schedule dry run" "$bin/briefos-schedule" --log-format json --database-url "$u" --dry-run
 all_json "$tmp/err" "briefos-schedule's summary is a JSON record"
