@@ -188,8 +188,7 @@ File parse(std::string_view text, const std::string& path) {
   } catch (const toml::parse_error& e) {
     throw UsageError("could not parse config file \"" + path + "\", line "
                          + std::to_string(e.source().begin.line) + ", column "
-                         + std::to_string(e.source().begin.column) + ": " + std::string(e.description()),
-                     "The config file is TOML: key = \"value\" lines under [section] headers.");
+                         + std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
   }
   std::vector<std::string> sections;
   collect(table, sections, file);
