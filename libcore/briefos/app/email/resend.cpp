@@ -60,14 +60,21 @@ void check(const ResendOptions& r) {
   }
 }
 
-// The id of the email to resend; throws when there is none.
-std::string original_of(db::Session& session, db::Transaction& tx, const ResendOptions& r) {
-  if (!r.email_id.empty()) return util::lower(r.email_id);
+// The user of --user (its own read-only transaction, before the resend's);
+// "" without --user.
+std::string user_of(db::Session& session, const ResendOptions& r) {
+  if (r.user.empty()) return "";
   const auto user = db::brief_store::find_user(session, r.user);
   if (!user) throw UsageError("unknown user \"" + r.user + "\"", "Give a user id (UUID) or the user's email address.");
-  const auto id = ea::brief_email_of(tx, user->user.id, r.date);
+  return user->user.id;
+}
+
+// The id of the email to resend; throws when there is none.
+std::string original_of(db::Transaction& tx, const ResendOptions& r, const std::string& user_id) {
+  if (!r.email_id.empty()) return util::lower(r.email_id);
+  const auto id = ea::brief_email_of(tx, user_id, r.date);
   if (!id) {
-    throw Error("no brief email for user " + user->user.id + " on " + r.date,
+    throw Error("no brief email for user " + user_id + " on " + r.date,
                 "`briefos-stats user " + r.user + "` lists the user's briefs and emails.");
   }
   return *id;
@@ -96,8 +103,9 @@ Subcommand add_resend(cli::Tool& tool, Options& o) {
   return {sub, [&o, r](cli::Context& ctx) -> int {
             check(*r);
             auto session = db::Session::open(ctx.database_url, ctx.tool_name);
+            const std::string user_id = user_of(*session, *r);
             db::Transaction tx{*session};
-            const std::string original = original_of(*session, tx, *r);
+            const std::string original = original_of(tx, *r, user_id);
             const auto row = store::load_email(tx, original, store::Lock::no);
             if (!row) throw Error("no email " + original);
             if (row->category != "daily_brief") throw Error("email " + original + " is not a daily-brief email");
