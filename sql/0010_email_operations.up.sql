@@ -21,29 +21,49 @@ ALTER TABLE email_tracking_events VALIDATE CONSTRAINT email_tracking_events_even
 -- briefos-email resend: a copy of daily-brief email p_original (its
 -- subject, sender and template data; the brief is read again when it is
 -- sent), pending, linked to the original, to the user's current address
--- and name. The role of briefos-email may not write an email's content or
--- a recipient's address itself (sql/roles/briefos-roles.sql): this is the
--- one way it makes an email, and the address is always the user's own.
--- Returns the new email's id, or NULL when p_original is not a daily-brief
--- email of an existing user.
-CREATE FUNCTION briefos_resend_email(p_original uuid, p_forced boolean) RETURNS uuid
-    LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    WITH e AS (
-        INSERT INTO emails (subject, content, from_email, from_name, reply_to, status,
-                            tracking_enabled, created_by, category, template_data,
-                            resent_from, forced)
-        SELECT o.subject, o.content, o.from_email, o.from_name, o.reply_to, 'pending',
-               o.tracking_enabled, o.created_by, o.category, o.template_data, o.id, p_forced
-          FROM emails o JOIN users u ON u.id = o.created_by
-         WHERE o.id = p_original AND o.category = 'daily_brief'
-        RETURNING id, created_by
-    ), r AS (
-        INSERT INTO email_recipients (email_id, recipient_email, recipient_name, recipient_type, status)
-        SELECT e.id, u.email, u.name, 'to', 'pending' FROM e JOIN users u ON u.id = e.created_by
-    )
-    SELECT id FROM e
+-- and name, and its job (the shape of jobs::email_job in jobs.hpp, whose
+-- type, dedup-key prefix, priority and attempts the caller passes), with
+-- the queue's wake-up NOTIFY. The role of briefos-email may not write an
+-- email's content or a recipient's address, nor queue jobs, itself
+-- (sql/roles/briefos-roles.sql): this is the one way it makes an email and
+-- a job, the address always the user's own, the job always that email's.
+-- No row when p_original is not a daily-brief email of an existing user.
+CREATE FUNCTION briefos_resend_email(p_original uuid, p_forced boolean, p_job_type text,
+                                     p_key_prefix text, p_priority integer, p_max_attempts integer)
+    RETURNS TABLE (email_id uuid, job_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    v_email uuid;
+    v_user  uuid;
+    v_brief text;
+    v_job   bigint;
+BEGIN
+    IF p_job_type <> 'generate_brief_email' THEN
+        RAISE EXCEPTION 'briefos_resend_email queues generate_brief_email jobs only, not %', p_job_type;
+    END IF;
+    INSERT INTO emails (subject, content, from_email, from_name, reply_to, status,
+                        tracking_enabled, created_by, category, template_data,
+                        resent_from, forced)
+    SELECT o.subject, o.content, o.from_email, o.from_name, o.reply_to, 'pending',
+           o.tracking_enabled, o.created_by, o.category, o.template_data, o.id, p_forced
+      FROM emails o JOIN users u ON u.id = o.created_by
+     WHERE o.id = p_original AND o.category = 'daily_brief'
+    RETURNING id, created_by, template_data->>'brief_id' INTO v_email, v_user, v_brief;
+    IF v_email IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO email_recipients (email_id, recipient_email, recipient_name, recipient_type, status)
+    SELECT v_email, u.email, u.name, 'to', 'pending' FROM users u WHERE u.id = v_user;
+    INSERT INTO queue_jobs (job_type, user_id, metadata, priority, max_attempts, dedup_key)
+    VALUES (p_job_type::queue_type, v_user,
+            jsonb_build_object('emailId', v_email, 'userId', v_user, 'briefId', v_brief),
+            p_priority, p_max_attempts, p_key_prefix || v_email)
+    RETURNING id INTO v_job;
+    PERFORM pg_notify('briefos_jobs', p_job_type);
+    RETURN QUERY SELECT v_email, v_job;
+END;
 $$;
-REVOKE EXECUTE ON FUNCTION briefos_resend_email(uuid, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION briefos_resend_email(uuid, boolean, text, text, integer, integer) FROM PUBLIC;
 
 -- The one home of what an unsubscribe token does, for the web tier's
 -- one-click endpoint (RFC 8058) and `briefos-email unsubscribe` alike. The
@@ -102,7 +122,8 @@ REVOKE EXECUTE ON FUNCTION briefos_unsubscribe(text) FROM PUBLIC;
 DO $grant$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'briefos_email') THEN
-        GRANT EXECUTE ON FUNCTION briefos_resend_email(uuid, boolean) TO briefos_email;
+        GRANT EXECUTE ON FUNCTION briefos_resend_email(uuid, boolean, text, text, integer, integer)
+            TO briefos_email;
         GRANT EXECUTE ON FUNCTION briefos_unsubscribe(text) TO briefos_email;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'briefos_web') THEN

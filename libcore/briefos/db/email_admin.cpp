@@ -5,7 +5,6 @@
 #include "briefos/db/email_admin.hpp"
 
 #include "briefos/db/detail/pqxx_access.hpp"
-#include "briefos/db/detail/queue_sql.hpp"
 #include "briefos/db/detail/sql.hpp"
 #include "briefos/error.hpp"
 #include "briefos/jobs.hpp"
@@ -66,15 +65,18 @@ SELECT e.id, e.status,
 
 Resent resend(Transaction& tx, const std::string& original, const std::string& user_id,
               const std::string& brief_id, bool forced) {
-  auto& t = detail::tx(tx);
-  const pqxx::result res = t.exec_params("SELECT briefos_resend_email($1::uuid, $2::boolean)", original, forced);
-  if (res.empty() || res[0][0].is_null()) {
+  // The job's rules from their one home; the function fills in the new
+  // email's id (metadata and key) as jobs::email_job would.
+  const queue::NewJob shape = jobs::email_job("", user_id, brief_id);
+  const pqxx::result res = detail::tx(tx).exec_params(
+      "SELECT email_id, job_id FROM briefos_resend_email($1::uuid, $2::boolean, $3, $4, $5, $6)", original, forced,
+      shape.type, jobs::email_key(""), shape.priority, shape.max_attempts);
+  if (res.empty()) {
     throw Error("email " + original + " cannot be resent: it is not a daily-brief email of an existing user");
   }
   Resent r;
-  r.email_id = res[0][0].as<std::string>();
-  const auto enq = queue::detail::enqueue(t, {jobs::email_job(r.email_id, user_id, brief_id)});
-  r.job_id = enq.at(0).id;
+  r.email_id = res[0]["email_id"].as<std::string>();
+  r.job_id = res[0]["job_id"].as<long long>();
   return r;
 }
 

@@ -41,8 +41,9 @@ struct Resent {
 
 // A new email copied from daily-brief email `original` (briefos_resend_email:
 // the user's current address, linked by resent_from, `forced` kept) and its
-// generate_brief_email job (jobs::email_job), in `tx`. Throws DataError when
-// the function makes nothing (not a daily-brief email, or its user is gone).
+// generate_brief_email job (the shape of jobs::email_job, its rules passed
+// from jobs.hpp), in `tx`. Throws Error when the function makes nothing
+// (not a daily-brief email, or its user is gone).
 Resent resend(Transaction& tx, const std::string& original, const std::string& user_id,
               const std::string& brief_id, bool forced);
 
