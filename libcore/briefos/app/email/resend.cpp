@@ -92,12 +92,12 @@ std::optional<std::string> refusal(const store::EmailRow& row) {
 
 Subcommand add_resend(cli::Tool& tool, Options& o) {
   auto r = std::make_shared<ResendOptions>();
-  CLI::App* sub = tool.app().add_subcommand("resend", "Queue a new email for an old one (new Message-ID)");
+  CLI::App* sub = tool.app().add_subcommand("resend", "Queue a new email for an old one");
   sub->add_option("email", r->email_id, "Email id to resend")->type_name("EMAIL_ID");
-  sub->add_option("--user", r->user, "With --date: the brief email of this user (id or email)")
+  sub->add_option("--user", r->user, "With --date: this user's brief (id or email)")
       ->type_name("ID|EMAIL");
   sub->add_option("--date", r->date, "With --user: the brief date")->type_name("YYYY-MM-DD");
-  sub->add_flag("--force", r->force, "Send even to a suppressed address or an opted-out user");
+  sub->add_flag("--force", r->force, "Send despite suppression or opt-out");
   add_dry_run_flag(*sub, o, "Say what would be queued; write nothing");
   add_json_flag(*sub, o, "One JSON line on stdout");
   return {sub, [&o, r](cli::Context& ctx) -> int {

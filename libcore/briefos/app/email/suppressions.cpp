@@ -52,7 +52,7 @@ Subcommand add_suppress(cli::Tool& tool, Options& o) {
   auto s = std::make_shared<SuppressOptions>();
   CLI::App* sub = tool.app().add_subcommand("suppress", "Never send to ADDRESS again");
   sub->add_option("address", s->address, "Email address")->type_name("ADDRESS")->required();
-  sub->add_option("--reason", s->reason, "manual (default), unsubscribed, hard_bounce, complaint")
+  sub->add_option("--reason", s->reason, "manual, unsubscribed, hard_bounce, complaint")
       ->type_name("REASON");
   sub->add_option("--detail", s->detail, "A note kept with the suppression")->type_name("TEXT");
   add_dry_run_flag(*sub, o, "Say what would change; change nothing");

@@ -25,8 +25,8 @@ namespace ea = db::email_admin;
 
 Subcommand add_unsubscribe(cli::Tool& tool, Options& o) {
   auto token = std::make_shared<std::string>();
-  CLI::App* sub = tool.app().add_subcommand("unsubscribe", "Opt out the recipient of TOKEN (List-Unsubscribe)");
-  sub->add_option("token", *token, "Unsubscribe token, or the mailto address unsubscribe+TOKEN@DOMAIN")
+  CLI::App* sub = tool.app().add_subcommand("unsubscribe", "Opt out the recipient of TOKEN");
+  sub->add_option("token", *token, "Token, or unsubscribe+TOKEN@DOMAIN")
       ->type_name("TOKEN")
       ->required();
   add_dry_run_flag(*sub, o, "Say what would change; change nothing");
