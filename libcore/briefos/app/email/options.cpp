@@ -125,13 +125,14 @@ void add_options(cli::Tool& tool, Options& o) {
   // briefos-email is the sending worker exactly as before.
   app.require_subcommand(0, 1);
   app.fallthrough();
-  app.footer("Commands: resend, suppress, unsuppress, suppressions, unsubscribe (none: send).\n"
-             "See briefos-email(1) for every option and exit status.");
   o.commands.push_back(add_resend(tool, o));
   o.commands.push_back(add_suppress(tool, o));
   o.commands.push_back(add_unsuppress(tool, o));
   o.commands.push_back(add_suppressions(tool, o));
   o.commands.push_back(add_unsubscribe(tool, o));
+  std::string names;
+  for (const Subcommand& c : o.commands) names += (names.empty() ? "" : ", ") + c.app->get_name();
+  app.footer("Commands: " + names + " (none: send).\nSee briefos-email(1) for every option and exit status.");
 }
 
 void add_dry_run_flag(CLI::App& sub, Options& o, const std::string& help) {
