@@ -2,6 +2,8 @@
 // briefos-email's options and their validation (see options.hpp).
 #include "briefos/app/email/options.hpp"
 
+#include "briefos/app/email/commands.hpp"
+
 #include "briefos/error.hpp"
 #include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
@@ -118,6 +120,27 @@ void add_options(cli::Tool& tool, Options& o) {
                    ->type_name("BRIEF_ID");
   app.add_option("--output", o.output, "Write the --preview to FILE")->type_name("FILE")->needs(prev);
   app.add_flag("--html", o.html, "With --preview: only the HTML part")->needs(prev);
+
+  // The operator's subcommands (commands.hpp), one line each. With none,
+  // briefos-email is the sending worker exactly as before.
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  o.commands.push_back(add_resend(tool, o));
+  o.commands.push_back(add_suppress(tool, o));
+  o.commands.push_back(add_unsuppress(tool, o));
+  o.commands.push_back(add_suppressions(tool, o));
+  o.commands.push_back(add_unsubscribe(tool, o));
+  std::string names;
+  for (const Subcommand& c : o.commands) names += (names.empty() ? "" : ", ") + c.app->get_name();
+  app.footer("Commands: " + names + " (none: send).\nSee briefos-email(1) for every option and exit status.");
+}
+
+void add_dry_run_flag(CLI::App& sub, Options& o, const std::string& help) {
+  sub.add_flag("-n,--dry-run", o.dry_run, help);
+}
+
+void add_json_flag(CLI::App& sub, Options& o, const std::string& help) {
+  sub.add_flag("--json", o.json, help);
 }
 
 mime::Mailbox parse_mailbox(const std::string& option, const std::string& text) {
