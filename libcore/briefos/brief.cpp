@@ -443,7 +443,11 @@ std::size_t number_or_zero(const std::string& s, std::initializer_list<const cha
 std::optional<Totals> parse_summary(const std::string& sentence) {
   if (sentence.rfind("You have **", 0) != 0) return std::nullopt;
   const auto projects = number_before(sentence, " active project");
-  if (!projects) return std::nullopt;
+  // The upcoming phrase is always there; an older release's sentence ("are
+  // scheduled upcoming") has not got it, and its counts are not read.
+  if (!projects || (!number_before(sentence, "** is upcoming") && !number_before(sentence, "** are upcoming"))) {
+    return std::nullopt;
+  }
   Totals t;
   t.projects = *projects;
   t.today = number_or_zero(sentence, {" starting today**"});

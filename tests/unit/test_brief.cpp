@@ -478,6 +478,9 @@ TEST_CASE("brief::parse_summary reads the counts back") {
   }
   CHECK_FALSE(parse_summary("You have **no active projects** to brief today.").has_value());
   CHECK_FALSE(parse_summary("Anything else").has_value());
+  // An older release's sentence: its counts are not read as zeros.
+  CHECK_FALSE(parse_summary("You have **3 active projects** with **2 tasks starting today** across **1 projects**. "
+                            "**5 tasks** are scheduled upcoming.").has_value());
 }
 
 TEST_CASE("brief::count_of") {
