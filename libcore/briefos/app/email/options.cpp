@@ -97,6 +97,9 @@ void add_options(cli::Tool& tool, Options& o) {
                     ->delimiter(',')
                     ->default_str(""),
                 {"BRIEFOS_LINK_ALLOW"});
+  tool.bind_env(app.add_option("--postal-address", o.postal_address, "Postal address for the email footer")
+                    ->type_name("TEXT"),
+                {"BRIEFOS_POSTAL_ADDRESS"});
   auto* trk = app.add_option("--tracking-url", o.tracking_url, "Open-pixel URL prefix")->type_name("URL");
   tool.bind_env(trk, {"BRIEFOS_TRACKING_URL"});
   auto* unsub = app.add_option("--unsubscribe-url", o.unsubscribe_url, "Unsubscribe URL ({token})")
@@ -208,6 +211,10 @@ Settings make_settings(const Options& o) {
     }
   }
   s.link_allow = o.link_allow;
+  if (o.postal_address.find_first_of("\r\n") != std::string::npos || o.postal_address.size() > 512) {
+    throw UsageError("invalid value for option --postal-address: one line of at most 512 bytes");
+  }
+  s.postal_address = o.postal_address;
   s.tracking_url = o.tracking_url;
   s.unsubscribe_url = o.unsubscribe_url;
   if (!o.unsubscribe_mailto.empty()) {

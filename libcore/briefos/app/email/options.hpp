@@ -52,6 +52,7 @@ struct Options {
   std::string reply_to;
   std::string base_url = "https://localhost";
   std::vector<std::string> link_allow;
+  std::string postal_address;
   std::string tracking_url;
   std::string unsubscribe_url;
   std::string unsubscribe_mailto;
