@@ -7,6 +7,7 @@
 // recorded).
 #include "briefos/app/email/command.hpp"
 
+#include "briefos/app/email/bounces.hpp"
 #include "briefos/app/email/compose.hpp"
 #include "briefos/app/email/options.hpp"
 #include "briefos/app/email/output.hpp"
@@ -203,7 +204,12 @@ int run_send(cli::Context& ctx, Options& o, const Settings& settings) {
 std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   auto o = std::make_shared<Options>();
   add_options(tool, *o);
-  return [o](cli::Context& ctx) -> int {
+  // `bounces`: its own command (app/email/bounces); without it, the flags
+  // alone run as they always have.
+  auto bo = std::make_shared<BouncesOptions>();
+  CLI::App* bounces = add_bounces_command(tool.app(), *bo);
+  return [o, bo, bounces](cli::Context& ctx) -> int {
+    if (bounces->parsed()) return run_bounces(ctx, *bo);
     const Settings settings = make_settings(*o);
     if (!o->preview.empty()) return run_preview(ctx, *o, settings);
     if (o->dry_run) return run_dry(ctx, *o, settings);
