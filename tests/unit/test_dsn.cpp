@@ -106,8 +106,7 @@ TEST_CASE("dsn: ARF without Original-Rcpt-To falls back to the original's To; no
             std::string("Original-Rcpt-To: <angry@mailbox.example>\n").size(), "");
   auto p = dsn::parse(m);
   REQUIRE(p.ok);
-  CHECK(p.report.recipients[0].address == "Ed Angry <angry@mailbox.example>"
-        || p.report.recipients[0].address == "angry@mailbox.example");
+  CHECK(p.report.recipients[0].address == "angry@mailbox.example");
   m.replace(m.find("Feedback-Type: abuse"), 20, "Feedback-Type: not-spam");
   p = dsn::parse(m);
   REQUIRE(p.ok);

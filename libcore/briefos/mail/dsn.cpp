@@ -111,14 +111,19 @@ std::vector<Ref<GMimeObject>> header_blocks(std::string_view body) {
   return blocks;
 }
 
+// "smtp; 550 5.1.1 ..." -> "550 5.1.1 ..." (RFC 3464 typed fields).
+std::string without_type(const std::string& value) {
+  const std::size_t semi = value.find(';');
+  return semi == std::string::npos ? value : util::trim(value.substr(semi + 1));
+}
+
 // "rfc822; Jo@Example.com" -> "Jo@Example.com" (the address type goes; so
-// do angle brackets some relays add).
+// do angle brackets some relays add, and a display name before them).
 std::string typed_address(const std::string& value) {
-  std::string a = value;
-  const std::size_t semi = a.find(';');
-  if (semi != std::string::npos) a = a.substr(semi + 1);
-  a = util::trim(a);
-  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  std::string a = without_type(value);
+  const std::size_t lt = a.rfind('<');
+  const std::size_t gt = a.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) a = a.substr(lt + 1, gt - lt - 1);
   return a;
 }
 
@@ -253,7 +258,7 @@ Parsed read_report(GMimeMessage* msg) {
       rc.original = typed_address(header(b, "Original-Recipient"));
       rc.action = util::lower(header(b, "Action"));
       rc.status = header(b, "Status").substr(0, 16);
-      rc.diagnostic = typed_address(header(b, "Diagnostic-Code"));
+      rc.diagnostic = without_type(header(b, "Diagnostic-Code"));
       if (rc.address.empty() || rc.action.empty()) continue;
       rc.kind = dsn_kind(rc.action, rc.status);
       r.recipients.push_back(std::move(rc));

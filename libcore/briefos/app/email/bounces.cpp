@@ -21,7 +21,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 namespace briefos::app::email {
@@ -174,7 +173,9 @@ private:
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw Error("could not read \"" + p.string() + "\"");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 // Maildir: new/NAME -> cur/NAME:2,FLAGS (a name holding an info part
