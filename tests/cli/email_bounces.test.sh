@@ -72,10 +72,9 @@ events() { sql "SELECT coalesce(string_agg(event_type || ':' || coalesce(event_d
 
 md="$tmp/maildir"
 mkdir -p "$md/new" "$md/cur" "$md/tmp"
-for f in postfix-hard exim-soft exim-soft-no-original gmail-hard outlook-verp arf-complaint \
-         postfix-delayed bad-not-a-dsn bad-foreign bad-truncated; do
-  cp "$fx/$f.eml" "$md/new/$f.eml"
-done
+batch="postfix-hard exim-soft exim-soft-no-original gmail-hard outlook-verp arf-complaint
+       postfix-delayed bad-not-a-dsn bad-foreign bad-truncated"
+for f in $batch; do cp "$fx/$f.eml" "$md/new/$f.eml"; done
 
 # --- a Maildir ---------------------------------------------------------------------
 expect_status 0 "bounces --maildir reads the batch (bad messages included)" \
@@ -132,7 +131,7 @@ before=$(state)
 expect_status 0 "a second run over the Maildir" "$email" --database-url "$url" bounces --maildir "$md" --soft-bounce-limit 2
 check "a second run reads nothing and changes nothing" test "$(state)" = "$before"
 check "a second run says so" grep -q "0 messages read" "$tmp/err"
-for f in "$fx"/*.eml; do cp "$f" "$md/new/again-$(basename "$f")"; done
+for f in $batch; do cp "$fx/$f.eml" "$md/new/again-$f.eml"; done
 expect_status 0 "the same reports delivered again" "$email" --database-url "$url" bounces --maildir "$md" --soft-bounce-limit 2
 check "the same reports again change nothing" test "$(state)" = "$before"
 check "... and are reported as already recorded" \

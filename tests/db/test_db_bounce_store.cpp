@@ -124,7 +124,7 @@ TEST_CASE("bounce_store::soft bounces suppress at the limit, within the window o
   CHECK(db2.scalar("SELECT count(*) FROM email_suppressions") == "0");
 }
 
-TEST_CASE("bounce_store::a complaint suppresses and opts the user out; an existing reason stays") {
+TEST_CASE("bounce_store::a complaint suppresses and opts the user out, an existing reason stays") {
   TestDb db;
   seed(db, e1, "angry@example.org");
   db.exec("INSERT INTO email_suppressions (email, reason) VALUES ('angry@example.org', 'manual')");

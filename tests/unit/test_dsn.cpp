@@ -100,7 +100,7 @@ TEST_CASE("dsn: an ARF abuse report is a complaint about the quoted message") {
   CHECK(r.recipients[0].kind == dsn::Kind::complaint);
 }
 
-TEST_CASE("dsn: ARF without Original-Rcpt-To falls back to the original's To; not-spam is ignored") {
+TEST_CASE("dsn: ARF without Original-Rcpt-To falls back to the original's To, not-spam is ignored") {
   std::string m = fixture("arf-complaint.eml");
   m.replace(m.find("Original-Rcpt-To: <angry@mailbox.example>\n"),
             std::string("Original-Rcpt-To: <angry@mailbox.example>\n").size(), "");
@@ -130,7 +130,7 @@ TEST_CASE("dsn: bad messages are refused with a reason") {
   CHECK(dsn::email_id_of_message_id(foreign.report.original_message_id).empty());
 }
 
-TEST_CASE("dsn: an mbox gives each message; anything else is one message") {
+TEST_CASE("dsn: an mbox gives each message, anything else is one message") {
   const auto items = dsn::parse_input(fixture("stdin.mbox"));
   REQUIRE(items.size() == 2);
   REQUIRE(items[0].ok);
