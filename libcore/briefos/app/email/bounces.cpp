@@ -232,14 +232,14 @@ int run_stdin(cli::Context& ctx, const BouncesOptions& o) {
 CLI::App* add_bounces_command(CLI::App& app, BouncesOptions& o) {
   CLI::App* sub = app.add_subcommand("bounces", "Record bounce (DSN) and complaint (ARF) reports");
   sub->fallthrough();
-  sub->add_option("--maildir", o.maildir, "Read the reports in DIR/new (default: stdin, a message or an mbox)")
+  sub->add_option("--maildir", o.maildir, "The Maildir to read (default: stdin)")
       ->type_name("DIR");
   sub->add_option("--soft-bounce-limit", o.soft_bounce_limit,
-                  "Suppress an address after N soft bounces within the window (0: never)")
+                  "Soft bounces that suppress an address (0: never)")
       ->type_name("N")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  sub->add_option("--soft-bounce-window", o.soft_bounce_window_days, "The window of --soft-bounce-limit, in days")
+  sub->add_option("--soft-bounce-window", o.soft_bounce_window_days, "Days in which they count")
       ->type_name("DAYS")
       ->check(CLI::Range(1, 365))
       ->capture_default_str();
