@@ -209,7 +209,9 @@ BEGIN
             -- a delivery, never its content, sender or recipients.
             -- smtp_reply is written by the SMTP delivery record (issue 16).
             ('briefos_email', 'users',                  'SELECT', NULL, NULL),
-            ('briefos_email', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            -- bounces: a complaint opts the user out of brief emails.
+            ('briefos_email', 'user_brief_preferences', 'SELECT', NULL, ARRAY['email_daily_brief']),
+            ('briefos_email', 'email_bounce_reports',   'SELECT, INSERT', NULL, NULL),
             ('briefos_email', 'daily_briefs',           'SELECT', NULL, NULL),
             ('briefos_email', 'emails',                 'SELECT', NULL,
                 ARRAY['status', 'message_id', 'subject_variant', 'sent_at', 'error_message', 'smtp_reply']),
@@ -241,6 +243,11 @@ BEGIN
             ('briefos_queue', 'email_recipients',       'SELECT', NULL, ARRAY['status', 'error_message'])
         ) AS t(grantee, tbl, privileges, select_cols, update_cols)
     LOOP
+        -- A table a later migration adds is granted once it exists.
+        IF to_regclass(format('%I.%I', s, g.tbl)) IS NULL THEN
+            RAISE NOTICE 'briefos roles: no table %.% yet; not granted to %', s, g.tbl, g.grantee;
+            CONTINUE;
+        END IF;
         IF g.privileges <> '' THEN
             EXECUTE format('GRANT %s ON %I.%I TO %I', g.privileges, s, g.tbl, g.grantee);
         END IF;

@@ -10,6 +10,7 @@
 //   resend        (resend.cpp)        a new email for an old one, queued
 //   suppress, unsuppress, suppressions (suppressions.cpp)
 //   unsubscribe   (unsubscribe.cpp)   the List-Unsubscribe token's effect
+//   bounces       (bounces.cpp)       DSN and ARF reports: bounces, complaints
 
 #include "briefos/app/email/options.hpp"
 #include "briefos/cli.hpp"
@@ -21,5 +22,6 @@ Subcommand add_suppress(cli::Tool& tool, Options& o);
 Subcommand add_unsuppress(cli::Tool& tool, Options& o);
 Subcommand add_suppressions(cli::Tool& tool, Options& o);
 Subcommand add_unsubscribe(cli::Tool& tool, Options& o);
+Subcommand add_bounces(cli::Tool& tool, Options& o);
 
 }  // namespace briefos::app::email

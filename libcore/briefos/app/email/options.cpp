@@ -133,6 +133,7 @@ void add_options(cli::Tool& tool, Options& o) {
   o.commands.push_back(add_unsuppress(tool, o));
   o.commands.push_back(add_suppressions(tool, o));
   o.commands.push_back(add_unsubscribe(tool, o));
+  o.commands.push_back(add_bounces(tool, o));
   std::string names;
   for (const Subcommand& c : o.commands) names += (names.empty() ? "" : ", ") + c.app->get_name();
   app.footer("Commands: " + names + " (none: send).\nSee briefos-email(1) for every option and exit status.");
