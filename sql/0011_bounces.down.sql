@@ -8,5 +8,5 @@ DELETE FROM email_tracking_events WHERE event_type = 'complained';
 ALTER TABLE email_tracking_events DROP CONSTRAINT email_tracking_events_event_type_check;
 ALTER TABLE email_tracking_events ADD CONSTRAINT email_tracking_events_event_type_check
     CHECK (event_type IN ('sent', 'failed', 'opened', 'clicked', 'bounced', 'cancelled',
-                          'recipient_changed'));
+                          'recipient_changed', 'unsubscribed'));
 DROP TABLE email_bounce_reports;

@@ -31,7 +31,7 @@ CREATE INDEX email_bounce_reports_email_id_idx ON email_bounce_reports (email_id
 ALTER TABLE email_tracking_events DROP CONSTRAINT email_tracking_events_event_type_check;
 ALTER TABLE email_tracking_events ADD CONSTRAINT email_tracking_events_event_type_check
     CHECK (event_type IN ('sent', 'failed', 'opened', 'clicked', 'bounced', 'cancelled',
-                          'recipient_changed', 'complained')) NOT VALID;
+                          'recipient_changed', 'unsubscribed', 'complained')) NOT VALID;
 ALTER TABLE email_tracking_events VALIDATE CONSTRAINT email_tracking_events_event_type_check;
 
 ALTER TABLE email_suppressions DROP CONSTRAINT email_suppressions_reason_check;

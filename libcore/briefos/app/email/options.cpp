@@ -136,7 +136,7 @@ void add_options(cli::Tool& tool, Options& o) {
   o.commands.push_back(add_bounces(tool, o));
   std::string names;
   for (const Subcommand& c : o.commands) names += (names.empty() ? "" : ", ") + c.app->get_name();
-  app.footer("Commands: " + names + " (none: send).\nSee briefos-email(1) for every option and exit status.");
+  app.footer("Commands: " + names + "\n(none: send). See briefos-email(1) for every option and exit status.");
 }
 
 void add_dry_run_flag(CLI::App& sub, Options& o, const std::string& help) {
