@@ -41,14 +41,14 @@ std::vector<brief::Project> heavy(int n_projects, int n_tasks) {
   std::vector<brief::Project> out;
   for (int p = 0; p < n_projects; ++p) {
     brief::Project pr;
-    char pid[40];
+    char pid[64];
     std::snprintf(pid, sizeof pid, "10000000-0000-4000-8000-%012d", p);
     pr.id = pid;
     pr.name = "Project number " + std::to_string(p + 1) + " with a longer name";
     pr.description = "A project that has a description of a reasonable length, as real ones do.";
     for (int t = 0; t < n_tasks; ++t) {
       brief::Task task;
-      char tid[40];
+      char tid[64];
       std::snprintf(tid, sizeof tid, "20000000-0000-4000-8000-%06d%06d", p, t);
       task.id = tid;
       task.project_id = pr.id;
