@@ -24,6 +24,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -171,6 +172,30 @@ void check_type(const Entry& e, const CLI::Option& opt, const std::string& path)
                         : "Quote durations, rates and other text: " + e.key + " = \"...\".");
 }
 
+// The key a `key = value` line sets, for a syntax error's message: toml++
+// names the line and column, an operator looks for the key. Empty when
+// the line is not such a line (a header, a continuation) or when the key
+// is not plain ASCII, since the line may be anything.
+std::string key_on_line(std::string_view text, std::uint32_t line) {
+  std::size_t start = 0;
+  for (std::uint32_t n = 1; n < line; ++n) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  std::size_t i = text.find_first_not_of(" \t", start);
+  const std::size_t key_start = i;
+  while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '_'
+                             || text[i] == '-' || text[i] == '.')) {
+    ++i;
+  }
+  const std::size_t key_end = i;
+  if (key_start == std::string_view::npos || key_end == key_start || key_end - key_start > 64) return {};
+  i = text.find_first_not_of(" \t", key_end);
+  if (i == std::string_view::npos || text[i] != '=') return {};
+  return std::string(text.substr(key_start, key_end - key_start));
+}
+
 }  // namespace
 
 std::string Entry::dotted() const {
@@ -186,9 +211,12 @@ File parse(std::string_view text, const std::string& path) {
   try {
     table = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
+    const std::string key = key_on_line(text, e.source().begin.line);
     throw UsageError("could not parse config file \"" + path + "\", line "
                          + std::to_string(e.source().begin.line) + ", column "
-                         + std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+                         + std::to_string(e.source().begin.column)
+                         + (key.empty() ? std::string() : " (key \"" + key + "\")") + ": "
+                         + std::string(e.description()));
   }
   std::vector<std::string> sections;
   collect(table, sections, file);

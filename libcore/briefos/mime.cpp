@@ -21,6 +21,7 @@
 #include "briefos/mime.hpp"
 
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <ctime>
 
@@ -224,6 +225,25 @@ void check_header_text(std::string_view what, std::string_view value) {
 std::string domain_of(std::string_view address) {
   const std::size_t at = address.rfind('@');
   return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
+}
+
+bool is_placeholder_domain(std::string_view domain) {
+  std::string d;
+  for (char c : domain) d += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  const auto ends_with = [&](std::string_view tail) {
+    return d.size() >= tail.size() && d.compare(d.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (d == "localhost" || ends_with(".localhost") || d == "invalid" || ends_with(".invalid")) return true;
+  // A label "example" anywhere: example, example.com, mail.example.org.
+  for (std::size_t start = 0; start <= d.size();) {
+    const std::size_t dot = d.find('.', start);
+    const std::size_t end = dot == std::string::npos ? d.size() : dot;
+    if (d.compare(start, end - start, "example") == 0) return true;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return false;
 }
 
 std::string encode_words(std::string_view text, std::size_t first_line_room) {

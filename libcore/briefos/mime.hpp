@@ -96,6 +96,13 @@ std::string message_id_for(std::string_view email_id, std::string_view domain);
 // The domain part of an address ("" when none).
 std::string domain_of(std::string_view address);
 
+// Whether `domain` is a placeholder no real mail should come from: localhost
+// (or a name under it), a name under .invalid, or example / example.* / a
+// name with an "example" label (RFC 2606, RFC 6761). Receivers score such a
+// sender as spam and its bounces and List-Unsubscribe mailto go nowhere, so
+// briefos-email refuses to send from one over SMTP or a webhook.
+bool is_placeholder_domain(std::string_view domain);
+
 // The complete RFC 5322 message, CRLF line endings, multipart/alternative
 // with text/plain first and text/html last. Throws MimeError when a header
 // would be unsafe.

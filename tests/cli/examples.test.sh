@@ -65,7 +65,7 @@ for t in $tools; do
   run_tool "$t" "$tmp/bogus.toml" >"$tmp/out" 2>"$tmp/err"
   set -e
   check "$t warns about a bogus key added to it" \
-    grep -q "config file \"$tmp/bogus.toml\": unknown key \"bogus_setting\" ignored" "$tmp/err"
+    grep -q "config file \"$tmp/bogus.toml\", line $(wc -l <"$tmp/bogus.toml"): unknown key \"bogus_setting\" ignored" "$tmp/err"
 done
 
 # --- 2 and 3. every option documented, every documented key accepted ------------------------

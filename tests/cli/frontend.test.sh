@@ -59,12 +59,29 @@ has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RAT
 expect_status 2 "a bad rate is refused in a dry run too" \
   env BRIEFOS_EMAIL_RATE=fast "$bin/briefos-email" --database-url "$NODB" --dry-run
 has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RATE)" "naming the variable"
-expect_status 3 "sending from localhost (the database is unreachable)" \
-  "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md" --from briefs@localhost
-has "$tmp/err" "warning: sending with a localhost From address" "is warned about"
-expect_status 3 "a dry run from localhost" \
-  "$bin/briefos-email" --database-url "$NODB" --from briefs@localhost --dry-run
-lacks "$tmp/err" "localhost From" "is not"
+
+echo "# a placeholder sender is refused when mail leaves the machine"
+for from in briefs@localhost briefs@example.com briefs@mail.example.org briefs@relay.invalid; do
+  expect_status 2 "SMTP from $from exits 2 before connecting" \
+    "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from "$from" --drain
+  has "$tmp/err" "refusing to send with the placeholder From address \"$from\" (--from)" "naming the address and option"
+done
+expect_status 2 "a webhook with a placeholder Message-ID domain exits 2" \
+  "$bin/briefos-email" --database-url "$NODB" --transport webhook+https://hooks.mail.test.org/x \
+  --from briefs@mail.test.org --message-id-domain localhost --drain
+has "$tmp/err" "placeholder Message-ID domain \"localhost\" (--message-id-domain)" "naming the domain and option"
+has "$tmp/err" "hint: Set --message-id-domain to your own domain" "with a hint"
+expect_status 3 "--allow-placeholder-sender lets it through (to the unreachable database)" \
+  "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from briefs@localhost \
+  --allow-placeholder-sender --drain
+expect_status 3 "a Maildir from localhost is allowed (the database is unreachable)" \
+  "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md" --from briefs@localhost --drain
+lacks "$tmp/err" "placeholder" "and not warned about"
+expect_status 3 "a dry run from localhost is allowed" \
+  "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from briefs@localhost --dry-run
+lacks "$tmp/err" "placeholder" "and not warned about"
+expect_status 3 "a real domain ending in example-like text is not a placeholder" \
+  "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from briefs@example-corp.com --drain
 printf '[briefos-stats]\ntz = "Mars/Base"\n' >"$tmp/tz.toml"
 expect_status 2 "a bad zone from the file exits 2" "$bin/briefos-stats" --config "$tmp/tz.toml" --database-url "$NODB" queue
 has "$tmp/err" "for option --tz (set by key \"briefos-stats.tz\" in config file \"$tmp/tz.toml\", line 2)" \
@@ -104,6 +121,37 @@ expect_status 0 "queue prune dry run" "$bin/briefos-queue" --log-format json --d
 all_json "$tmp/err" "briefos-queue's summary is a JSON record"
 expect_status 0 "schedule dry run" "$bin/briefos-schedule" --log-format json --database-url "$u" --dry-run
 all_json "$tmp/err" "briefos-schedule's summary is a JSON record"
+
+# ---------------------------------------------------------------------------
+echo "# --json: every line carries the schema version first; a dry run draws no job id"
+$PSQL "$u" -Xq -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO users (id, email, name) VALUES ('0c0c0c0c-0000-4000-8000-000000000001', 'vera@mail.test.org', 'Vera');
+INSERT INTO user_brief_preferences (user_id, timezone, time_of_day, email_daily_brief)
+VALUES ('0c0c0c0c-0000-4000-8000-000000000001', 'UTC', (now() AT TIME ZONE 'UTC' + interval '2 minutes')::time, true);
+SQL
+seq_before=$($PSQL "$u" -XAtc "SELECT last_value || '/' || is_called FROM queue_jobs_id_seq")
+expect_status 0 "a dry-run backfill" "$bin/briefos-schedule" --database-url "$u" --json --dry-run \
+  --user vera@mail.test.org --from 2026-01-01 --to 2026-01-03
+has "$tmp/out" '{"v":1,"job_id":null,' "dry-run job lines: version first, no id"
+expect_status 0 "a dry-run sweep" "$bin/briefos-schedule" --database-url "$u" --json --dry-run
+test "$(wc -l <"$tmp/out")" -ge 1 && ok "the dry-run sweep would queue vera's brief" || not_ok "the dry-run sweep queued nothing"
+check "the dry runs drew no value from the job sequence" \
+  test "$($PSQL "$u" -XAtc "SELECT last_value || '/' || is_called FROM queue_jobs_id_seq")" = "$seq_before"
+check "and wrote no job" test "$($PSQL "$u" -XAtc "SELECT count(*) FROM queue_jobs")" -eq 0
+expect_status 0 "the real backfill" "$bin/briefos-schedule" --database-url "$u" --json \
+  --user vera@mail.test.org --from 2026-01-01 --to 2026-01-03
+check "queues the three days the dry run showed" test "$(grep -c '^{"v":1,"job_id":[0-9]' "$tmp/out")" -eq 3
+expect_status 0 "migrate status --json" "$M" --database-url "$u" status --json
+has "$tmp/out" '{"v":1,"version":1,' "migrate status lines: version first"
+expect_status 0 "queue list --json" "$bin/briefos-queue" --database-url "$u" list --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["v"] == 1, d' "$tmp/out" \
+  && ok "queue list's document: version 1" || not_ok "queue list's document has no version"
+expect_status 0 "generate --json" "$bin/briefos-generate" --database-url "$u" --json --drain
+check "every generate line starts with the version" sh -c "test -s '$tmp/out' && ! grep -v '^{\"v\":1,' '$tmp/out'"
+$PSQL "$u" -Xq -v ON_ERROR_STOP=1 -v prefix=jsonv -v count=2 -f "$src/tests/cli/email_seed.sql" >/dev/null
+expect_status 0 "email --json" "$bin/briefos-email" --database-url "$u" --json --drain \
+  --transport "maildir:$tmp/md" --from briefs@mail.test.org
+check "every email line starts with the version" sh -c "test -s '$tmp/out' && ! grep -v '^{\"v\":1,' '$tmp/out'"
 
 # ---------------------------------------------------------------------------
 echo "# briefos-email shows progress on a terminal, and only there"

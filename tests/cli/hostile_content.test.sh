@@ -221,8 +221,8 @@ check "--jobs file: the three bad lines are reported and skipped" test "$(grep -
 printf 'email-from-name = "Brief\0bot"\n' >"$tmp/nul.toml"
 run_timed nulcfg "$gen" --database-url "$url" --config "$tmp/nul.toml" --drain
 check "config value with a NUL byte: usage error (exit 2), nothing run" test "$rc" -eq 2
-check "config value with a NUL byte: one error line naming the option" \
-  sh -c "grep -q 'error: .*--email-from-name' '$tmp/nulcfg.err'"
+check "config value with a NUL byte: one error line naming the file, line and key" \
+  sh -c "grep -q 'error: .*nul.toml\", line 1, column [0-9]* (key \"email-from-name\")' '$tmp/nulcfg.err' && test \$(wc -l <'$tmp/nulcfg.err') -eq 1"
 printf 'email-from-name = "Brief \377 bot"\n' >"$tmp/bad.toml"
 run_timed badcfg "$gen" --database-url "$url" --config "$tmp/bad.toml" --drain
 check "config value with invalid UTF-8: usage error (exit 2)" test "$rc" -eq 2

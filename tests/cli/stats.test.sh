@@ -61,11 +61,12 @@ check "with --tz, times in that zone and the brief of the user's today still sho
 check "user --json carries the window, the zone source and the diagnosis" $py -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["zone"] == "Pacific/Kiritimati" and d["zone_source"] == "user", d
+assert d["v"] == 1 and d["zone"] == "Pacific/Kiritimati" and d["zone_source"] == "user", d
+assert isinstance(d["briefs"][0]["empty"], bool), d["briefs"]
 assert d["window"]["until"] == sys.argv[2] and len(d["briefs"]) == 1, d
 g = d["diagnosis"]
-assert g["zone_valid"] == "yes" and g["next_run_utc"].endswith("T10:05:00+00:00"), g
-assert g["suppressed"] == "no" and g["last_email_id"] is None, g
+assert g["zone_valid"] is True and g["suppressed"] is False and g["next_run_utc"].endswith("T10:05:00+00:00"), g
+assert g["last_email_id"] is None, g
 assert [f["finding"] for f in d["findings"]] == ["no brief email was ever made for this user"], d["findings"]
 ' "$tmp/kiri.json" "$kiri_today"
 "$bin/briefos-stats" --database-url "$url" user kiri@example.com --days 1 --format csv >"$tmp/kiri.csv"

@@ -99,7 +99,7 @@ long long ChunkRun::take(pqxx::dbtransaction& t, EnqueueResult& r) {
   long long due = 0;
   for (std::size_t i; (i = m_next++) < m_chunks.size();) {
     try {
-      due += schedule_sql::enqueue_windows(t, m_chunks[i], m_known_s, m_lead_s, r);
+      due += schedule_sql::enqueue_windows(t, m_chunks[i], m_known_s, m_lead_s, r, m_shares.dry_run);
     } catch (const pqxx::sql_error& e) {
       if (e.sqlstate() != lock_not_available) throw;
       std::lock_guard lock(m_mu);
@@ -118,7 +118,7 @@ long long ChunkRun::redo_deferred(EnqueueResult& result) {
   for (std::size_t i : m_deferred) {
     spdlog::info("window statement {} of {} waited on a row lock; doing it again after the other shares",
                  i + 1, m_chunks.size());
-    due += schedule_sql::enqueue_windows(detail::dbtx(m_tx), m_chunks[i], m_known_s, m_lead_s, result);
+    due += schedule_sql::enqueue_windows(detail::dbtx(m_tx), m_chunks[i], m_known_s, m_lead_s, result, m_shares.dry_run);
   }
   return due;
 }

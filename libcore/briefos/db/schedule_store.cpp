@@ -281,20 +281,44 @@ long long read_enqueued(const pqxx::result& r, EnqueueResult& out, long long due
 
 namespace {
 
-// The statement of enqueue_windows, with either a plain INSERT that skips
-// keys with an active job (`fast`) or ON CONFLICT DO NOTHING. OFFSET 0
-// keeps each EXISTS a per-row index probe: unfenced, the planner may hash
-// the whole of daily_briefs or of the active jobs once per statement
-// (seen: 165 ms per statement for 83,000 active jobs right after they were
-// queued, before ANALYZE knew about them).
-std::string enqueue_windows_sql(bool fast) {
-  return std::string(windows_sql) + R"SQL(
+// The statement of enqueue_windows, in one of three forms: a plain INSERT
+// that skips keys with an active job (`fast`), the same with ON CONFLICT
+// DO NOTHING (`safe`), or for a dry run a SELECT of the rows the fast form
+// would insert (`dry`): a rolled-back INSERT would still draw job ids from
+// the sequence, and a dry run consumes nothing. OFFSET 0 keeps each EXISTS
+// a per-row index probe: unfenced, the planner may hash the whole of
+// daily_briefs or of the active jobs once per statement (seen: 165 ms per
+// statement for 83,000 active jobs right after they were queued, before
+// ANALYZE knew about them).
+enum class Form { fast, safe, dry };
+
+constexpr const char* active_key_absent = R"SQL(
+       AND NOT EXISTS (SELECT 1 FROM queue_jobs q
+                        WHERE q.dedup_key = $12::text || c.user_id || $13::text || c.run_date
+                          AND q.status IN ('pending', 'processing') OFFSET 0)
+)SQL";
+
+std::string enqueue_windows_sql(Form form) {
+  std::string sql = std::string(windows_sql) + R"SQL(
 , checked AS (
     SELECT d.*, EXISTS (SELECT 1 FROM daily_briefs b
                          WHERE b.user_id = d.user_id AND b.brief_date = d.run_date::date
                            AND b.generation_status = 'completed' OFFSET 0) AS generated
       FROM due d
 ), ins AS (
+)SQL";
+  if (form == Form::dry) {
+    // Every parameter is still used, so that the three forms take the same
+    // arguments; the id is 0 (no job was made).
+    sql += R"SQL(
+    SELECT 0::bigint AS id, c.user_id, c.run_date::text AS brief_date, (c.run - $8::bigint)::bigint AS sched
+      FROM checked c
+     WHERE NOT c.generated
+       AND $9::queue_type IS NOT NULL AND $10::int IS NOT NULL AND $11::int IS NOT NULL
+)SQL";
+    sql += active_key_absent;
+  } else {
+    sql += R"SQL(
     INSERT INTO queue_jobs (job_type, user_id, metadata, priority, max_attempts,
                             scheduled_for, dedup_key)
     SELECT $9::queue_type, c.user_id,
@@ -303,17 +327,17 @@ std::string enqueue_windows_sql(bool fast) {
            $10::int, $11::int, to_timestamp(c.run - $8::bigint), $12::text || c.user_id || $13::text || c.run_date
       FROM checked c
      WHERE NOT c.generated
-)SQL" + (fast ? R"SQL(
-       AND NOT EXISTS (SELECT 1 FROM queue_jobs q
-                        WHERE q.dedup_key = $12::text || c.user_id || $13::text || c.run_date
-                          AND q.status IN ('pending', 'processing') OFFSET 0)
-)SQL"
-                : R"SQL(
+)SQL";
+    sql += form == Form::fast ? active_key_absent : R"SQL(
         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('pending', 'processing')
         DO NOTHING
-)SQL") + R"SQL(
+)SQL";
+    sql += R"SQL(
     RETURNING id, user_id, metadata->>'briefDate' AS brief_date,
               extract(epoch FROM scheduled_for)::bigint AS sched
+)SQL";
+  }
+  return sql + R"SQL(
 )
 SELECT 'q' AS kind, id, user_id::text, brief_date, sched FROM ins
 UNION ALL SELECT 'g', (SELECT count(*) FROM checked WHERE generated), NULL, NULL, NULL
@@ -333,7 +357,8 @@ long long enqueue_windows(pqxx::dbtransaction& tx,
                           const std::vector<Window>& windows,
                           std::int64_t now_s,
                           std::int64_t lead_s,
-                          EnqueueResult& out) {
+                          EnqueueResult& out,
+                          bool dry_run) {
   if (windows.empty()) return 0;
   // ON CONFLICT inserts speculatively (probe, insert, confirm): about a
   // third slower than a plain insert. Under the sweep lock the only rival
@@ -341,9 +366,15 @@ long long enqueue_windows(pqxx::dbtransaction& tx,
   // statement (a skipped day, Pacific/Apia 2011); either makes the plain
   // insert fail with a unique violation, and then the statement runs again
   // with ON CONFLICT.
-  static const std::string fast = enqueue_windows_sql(true);
-  static const std::string safe = enqueue_windows_sql(false);
+  static const std::string fast = enqueue_windows_sql(Form::fast);
+  static const std::string safe = enqueue_windows_sql(Form::safe);
+  static const std::string dry = enqueue_windows_sql(Form::dry);
   pqxx::result r;
+  if (dry_run) {
+    r = exec_windows(tx, dry, windows, now_s, to_text(lead_s), jobs::brief_type, jobs::brief_priority,
+                     jobs::brief_max_attempts, jobs::brief_key_prefix, jobs::brief_key_separator);
+    return read_enqueued(r, out, 0);
+  }
   try {
     Savepoint sp{tx, "enqueue_windows"};
     r = exec_windows(tx, fast, windows, now_s, to_text(lead_s), jobs::brief_type, jobs::brief_priority,
@@ -452,10 +483,22 @@ std::vector<PreferenceRow> fetch_edited(Transaction& t,
 void enqueue_jobs(Transaction& t,
                   const std::vector<BriefJob>& jobs,
                   bool regenerate,
-                  EnqueueResult& out) {
+                  EnqueueResult& out,
+                  bool dry_run) {
   pqxx::transaction_base& tx = detail::tx(t);
   if (jobs.empty()) return;
-  static const std::string sql = R"SQL(
+  // A dry run selects what the insert would make (id 0) instead of
+  // inserting and rolling back, which would draw job ids from the sequence.
+  static const std::string dry_ins = R"SQL(
+    SELECT 0::bigint AS id, c.user_id, c.brief_date, c.sched
+      FROM checked c
+     WHERE NOT c.generated
+       AND $8::queue_type IS NOT NULL AND $9::int IS NOT NULL AND $10::int IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM queue_jobs q
+                        WHERE q.dedup_key = $11::text || c.user_id || $12::text || c.brief_date
+                          AND q.status IN ('pending', 'processing') OFFSET 0)
+)SQL";
+  static const std::string prefix = R"SQL(
 WITH input AS (
     SELECT t.user_id, t.brief_date, t.tz, t.sched, t.days, t.hold
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::int[], $7::boolean[])
@@ -466,7 +509,13 @@ WITH input AS (
                              WHERE d.user_id = i.user_id AND d.brief_date = i.brief_date::date
                                AND d.generation_status = 'completed' OFFSET 0) AS generated
       FROM input i
-), ins AS (
+), ins AS ()SQL";
+  static const std::string suffix = R"SQL(
+)
+SELECT 'q' AS kind, id, user_id::text, brief_date, sched FROM ins
+UNION ALL SELECT 'g', (SELECT count(*) FROM checked WHERE generated), NULL, NULL, NULL
+)SQL";
+  static const std::string insert_ins = R"SQL(
     INSERT INTO queue_jobs (job_type, user_id, metadata, priority, max_attempts,
                             scheduled_for, dedup_key)
     SELECT $8::queue_type, c.user_id,
@@ -483,12 +532,11 @@ WITH input AS (
         DO NOTHING
     RETURNING id, user_id, metadata->>'briefDate' AS brief_date,
               extract(epoch FROM scheduled_for)::bigint AS sched
-)
-SELECT 'q' AS kind, id, user_id::text, brief_date, sched FROM ins
-UNION ALL SELECT 'g', (SELECT count(*) FROM checked WHERE generated), NULL, NULL, NULL
 )SQL";
+  static const std::string sql = prefix + insert_ins + suffix;
+  static const std::string dry_sql = prefix + dry_ins + suffix;
   const pqxx::result r = tx.exec_params(
-      sql,
+      dry_run ? dry_sql : sql,
       array_of(jobs, [](const BriefJob& j) { return std::optional<std::string>(j.user_id); }),
       array_of(jobs, [](const BriefJob& j) { return std::optional<std::string>(j.brief_date); }),
       array_of(jobs, [](const BriefJob& j) { return std::optional<std::string>(j.timezone); }),

@@ -188,11 +188,14 @@ std::vector<PreferenceRow> fetch_edited(Transaction& tx,
 // In one statement: insert `jobs` (dedup key jobs::brief_key; an
 // active duplicate is a no-op, and unless `regenerate`, so is a date whose
 // brief is already completed). Appends the new jobs to `out.queued` and
-// adds to its counters.
+// adds to its counters. A dry run (`dry_run`) inserts nothing and draws no
+// job id from the sequence: it reports the jobs the insert would make,
+// with id 0.
 void enqueue_jobs(Transaction& tx,
                   const std::vector<BriefJob>& jobs,
                   bool regenerate,
-                  EnqueueResult& out);
+                  EnqueueResult& out,
+                  bool dry_run);
 
 // Cancel active generate_daily_brief jobs for each (user, date) pair, in
 // one statement; returns how many were cancelled.

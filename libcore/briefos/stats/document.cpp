@@ -76,6 +76,8 @@ std::string one_line(const std::string& s, std::size_t max) {
 
 // The HTML report escapes user text with the renderer's escaper (one
 
+Value flag(bool b) { return Value{b ? 1LL : 0LL}; }
+
 Value opt(const std::optional<double>& v) {
   if (v) return *v;
   return {};
@@ -114,6 +116,9 @@ std::string human(const Value& v, Kind kind, const std::string& zone) {
       return format_duration(as_double(v));
     case Kind::time:
       return format_time_human(std::get<Time>(v), zone);
+    case Kind::flag:
+      if (const auto* why = std::get_if<std::string>(&v)) return printable(*why);
+      return std::get<long long>(v) != 0 ? "yes" : "no";
   }
   return "-";
 }
@@ -133,6 +138,9 @@ std::string machine(const Value& v, Kind kind, const std::string& zone) {
       return number(*as_double(v));
     case Kind::time:
       return format_time_iso(std::get<Time>(v), zone);
+    case Kind::flag:
+      if (std::holds_alternative<std::string>(v)) return "";
+      return std::get<long long>(v) != 0 ? "true" : "false";
   }
   return "";
 }

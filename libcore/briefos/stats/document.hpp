@@ -18,7 +18,10 @@
 
 namespace briefos::stats::detail {
 
-enum class Kind { text, count, number, ratio, seconds, time, date };
+// `flag` is a yes/no held as a long long 0 or 1: "yes"/"no" for people,
+// true/false in CSV and JSON. A flag cell may instead hold text saying why
+// there is no answer ("(no preferences)"): shown to people, null in JSON.
+enum class Kind { text, count, number, ratio, seconds, time, date, flag };
 
 struct Column {
   std::string id;     // JSON key and CSV header
@@ -53,6 +56,9 @@ struct Document {
   int csv_section = 0;
   std::vector<Chart> charts;    // HTML only
 };
+
+// A yes/no as a Value of Kind::flag.
+Value flag(bool b);
 
 // An optional as a Value (absent: std::monostate).
 Value opt(const std::optional<double>& v);

@@ -5,6 +5,7 @@
 // the zone's offset, absent values null. Keys keep the order of the
 // columns.
 #include "briefos/stats/formats.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,9 @@ Json to_json(const Value& v, Kind kind, const std::string& zone) {
       return *as_double(v);
     case Kind::time:
       return format_time_iso(std::get<Time>(v), zone);
+    case Kind::flag:
+      if (std::holds_alternative<std::string>(v)) return nullptr;  // why there is no answer
+      return std::get<long long>(v) != 0;
   }
   return nullptr;
 }
@@ -61,7 +65,7 @@ std::string render_json(const Document& doc) {
     j[s.id] = rows;
     if (s.footer) j[s.footer_id] = row_object(s, *s.footer, m.zone);
   }
-  return j.dump(2) + "\n";
+  return util::json_document(j);
 }
 
 std::string health_json(const HealthReport& r, const Meta& meta) {
@@ -81,7 +85,7 @@ std::string health_json(const HealthReport& r, const Meta& meta) {
                           {"detail", c.detail}});
   }
   j["checks"] = checks;
-  return j.dump(2) + "\n";
+  return util::json_document(j);
 }
 
 }  // namespace briefos::stats::detail

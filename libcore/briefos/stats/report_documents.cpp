@@ -131,14 +131,14 @@ Document user_document(const UserReport& r, const Meta& meta) {
                   {"name", "name", Kind::text},
                   {"timezone", "time zone", Kind::text},
                   {"time_of_day", "brief time", Kind::text},
-                  {"briefs_active", "briefs active", Kind::text},
-                  {"email_daily_brief", "email opt-in", Kind::text}};
+                  {"briefs_active", "briefs active", Kind::flag},
+                  {"email_daily_brief", "email opt-in", Kind::flag}};
   const std::string no_prefs = "(no preferences)";
   info.rows.push_back({u.id, u.email, opt(u.name),
                        u.has_preferences ? opt(u.timezone) : Value{no_prefs},
                        u.has_preferences ? opt(u.time_of_day) : Value{no_prefs},
-                       u.has_preferences ? std::string(u.is_active ? "yes" : "no") : no_prefs,
-                       u.has_preferences ? std::string(u.email_daily_brief ? "yes" : "no") : no_prefs});
+                       u.has_preferences ? flag(u.is_active) : Value{no_prefs},
+                       u.has_preferences ? flag(u.email_daily_brief) : Value{no_prefs}});
   doc.sections.push_back(info);
 
   Section briefs{"briefs", "Briefs and their emails", {}, {}, false, std::nullopt, "", -1,
@@ -148,7 +148,7 @@ Document user_document(const UserReport& r, const Meta& meta) {
                     {"status", "status", Kind::text},
                     {"generation_seconds", "took", Kind::seconds},
                     {"projects", "projects", Kind::count},
-                    {"empty", "empty", Kind::text},
+                    {"empty", "empty", Kind::flag},
                     {"llm_status", "LLM", Kind::text},
                     {"email_id", "email", Kind::text},
                     {"email_status", "email status", Kind::text},
@@ -164,7 +164,7 @@ Document user_document(const UserReport& r, const Meta& meta) {
     const Value llm = opt(b.llm_status);
     if (b.emails.empty()) {
       briefs.rows.push_back({b.brief_date, b.id, b.status, opt(b.generation_seconds), b.project_count,
-                             std::string(b.is_empty ? "yes" : "no"), llm, Value{}, Value{}, Value{}, Value{},
+                             flag(b.is_empty), llm, Value{}, Value{}, Value{}, Value{},
                              Value{}, Value{}, Value{}, email_outcome(u, b), opt(b.error), Value{}});
       continue;
     }
@@ -174,7 +174,7 @@ Document user_document(const UserReport& r, const Meta& meta) {
       UserBrief single = b;
       single.emails = {m};
       briefs.rows.push_back({b.brief_date, b.id, b.status, opt(b.generation_seconds), b.project_count,
-                             std::string(b.is_empty ? "yes" : "no"), llm, m.id, m.status, opt(m.sent_at),
+                             flag(b.is_empty), llm, m.id, m.status, opt(m.sent_at),
                              opt(m.recipient), opt(m.recipient_status), opt(m.opened_at), m.open_count,
                              email_outcome(u, single), opt(reason), opt(m.relay_reply)});
     }
@@ -201,11 +201,11 @@ Document user_document(const UserReport& r, const Meta& meta) {
   const Diagnosis d = diagnose(r, meta.generated_at);
   Section diag{"diagnosis", "Diagnosis", {}, {}, true, std::nullopt, "", -1, ""};
   diag.columns = {{"schedule", "schedule", Kind::text},
-                  {"zone_valid", "zone valid", Kind::text},
+                  {"zone_valid", "zone valid", Kind::flag},
                   {"problem", "problem", Kind::text},
                   {"next_run_user", "next run (user)", Kind::text},
                   {"next_run_utc", "next run (UTC)", Kind::text},
-                  {"suppressed", "suppressed", Kind::text},
+                  {"suppressed", "suppressed", Kind::flag},
                   {"suppression_reason", "suppression reason", Kind::text},
                   {"suppression_detail", "suppression detail", Kind::text},
                   {"suppressed_since", "suppressed since", Kind::time},
@@ -217,7 +217,6 @@ Document user_document(const UserReport& r, const Meta& meta) {
                   {"last_email_recipient_status", "recipient status", Kind::text},
                   {"last_email_outcome", "outcome", Kind::text},
                   {"last_email_error", "error", Kind::text}};
-  const auto yes_no = [](bool b) { return Value{std::string(b ? "yes" : "no")}; };
   Value next_user;
   Value next_utc;
   if (d.next_run) {
@@ -226,8 +225,8 @@ Document user_document(const UserReport& r, const Meta& meta) {
   }
   const std::optional<Suppression>& sup = r.suppression;
   std::vector<Value> drow{u.has_preferences ? Value{d.schedule} : Value{},
-                          u.has_preferences ? yes_no(d.zone_valid) : Value{},
-                          opt(d.problem), next_user, next_utc, yes_no(sup.has_value()),
+                          u.has_preferences ? flag(d.zone_valid) : Value{},
+                          opt(d.problem), next_user, next_utc, flag(sup.has_value()),
                           sup ? Value{sup->reason} : Value{}, sup ? opt(sup->detail) : Value{},
                           sup ? Value{sup->since} : Value{}};
   if (const auto& m = r.last_email) {

@@ -63,6 +63,8 @@ void add_options(cli::Tool& tool, Options& o) {
   tool.bind_env(tr, {"BRIEFOS_EMAIL_TRANSPORT"});
   tool.mark_secret_bearing(tr);
   app.add_flag("--allow-insecure-http", o.allow_insecure_http, "Allow webhook+http:// to a remote host");
+  app.add_flag("--allow-placeholder-sender", o.allow_placeholder_sender,
+               "Send over SMTP or a webhook from localhost, example.* or .invalid");
   auto* pwf = app.add_option("--smtp-password-file", o.password_file, "Read the SMTP password from FILE")
                   ->type_name("FILE");
   tool.bind_env(pwf, {"BRIEFOS_SMTP_PASSWORD_FILE"});
@@ -197,6 +199,28 @@ double parse_rate(const std::string& text) {
   return n / per;
 }
 
+namespace {
+
+// A placeholder sender (mime::is_placeholder_domain) is refused when mail
+// leaves the machine, over SMTP or a webhook, unless
+// --allow-placeholder-sender; a Maildir, a dry run and a preview keep it.
+void check_sender(const Options& o, const Settings& s) {
+  if (o.allow_placeholder_sender || !o.preview.empty() || o.dry_run) return;
+  if (o.transport.empty() || o.transport.rfind("maildir:", 0) == 0) return;
+  const auto refuse = [](const std::string& what, const std::string& value, const std::string& option) {
+    throw UsageError("refusing to send with the placeholder " + what + " \"" + value + "\" (" + option + ")",
+                     "Set " + option + " to your own domain; --allow-placeholder-sender sends anyway (tests).");
+  };
+  if (s.from && mime::is_placeholder_domain(mime::domain_of(s.from->address))) {
+    refuse("From address", s.from->address, "--from");
+  }
+  if (!s.message_id_domain.empty() && mime::is_placeholder_domain(s.message_id_domain)) {
+    refuse("Message-ID domain", s.message_id_domain, "--message-id-domain");
+  }
+}
+
+}  // namespace
+
 Settings make_settings(const Options& o) {
   Settings s;
   if (!o.from.empty()) s.from = parse_mailbox("--from", o.from);
@@ -236,14 +260,7 @@ Settings make_settings(const Options& o) {
   }
   s.templates = render::load_templates(o.template_dir);
   if (!o.rate.empty()) parse_rate(o.rate);  // a bad --rate is refused in a dry run too
-  // A localhost sender or Message-ID domain is scored as spam, and its
-  // List-Unsubscribe mailto is undeliverable; harmless in a dry run or preview.
-  const std::string from_domain = s.from ? mime::domain_of(s.from->address) : std::string();
-  if (o.preview.empty() && !o.dry_run && (from_domain == "localhost" || o.message_id_domain == "localhost")) {
-    spdlog::warn("sending with a localhost {}: set --from and --message-id-domain (BRIEFOS_MESSAGE_ID_DOMAIN) to "
-                 "your own domain",
-                 from_domain == "localhost" ? "From address" : "Message-ID domain");
-  }
+  check_sender(o, s);
   return s;
 }
 

@@ -42,6 +42,7 @@ struct Options {
   std::string rate;
   std::string transport;
   bool allow_insecure_http = false;  // webhook+http:// to another host
+  bool allow_placeholder_sender = false;  // a localhost/example/.invalid From over SMTP or a webhook
   std::string password_file;
   std::string ca_file;
   int connect_timeout_s = 10;

@@ -5,6 +5,7 @@
 #include "briefos/app/email/output.hpp"
 
 #include "briefos/error.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -57,7 +58,7 @@ void Report::line(const Delivery& d, long long job_id, double seconds) {
     if (!d.error.empty()) line["error"] = d.error;
     if (!d.reply.is_null()) line["reply"] = d.reply;
     if (d.resent) line["resent"] = true;
-    m_ctx.out << line.dump() << "\n";
+    m_ctx.out << util::json_line(line);
     return;
   }
   char head[32];
@@ -109,7 +110,7 @@ void dry_line(cli::Context& ctx, bool json, const DryLine& l) {
     line["error"] = l.error;
   }
   line["would"] = to_string(l.would);
-  ctx.out << line.dump() << "\n";
+  ctx.out << util::json_line(line);
 }
 
 void dry_summary(cli::Context& ctx, std::size_t jobs, int would_send) {

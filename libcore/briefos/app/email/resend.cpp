@@ -28,6 +28,7 @@
 #include "briefos/error.hpp"
 #include "briefos/util/text.hpp"
 #include "briefos/util/time.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -117,7 +118,7 @@ Subcommand add_resend(cli::Tool& tool, Options& o) {
               j.update({{"changed", false}, {"email_id", active->email_id},
                         {"job_id", active->job_id ? nlohmann::json(*active->job_id) : nlohmann::json(nullptr)}});
               if (o.json) {
-                ctx.out << j.dump() << "\n";
+                ctx.out << util::json_line(j);
               } else {
                 ctx.out << "already queued: email " << active->email_id << " resends email " << original << " ("
                         << active->status << (active->job_id ? ", job " + std::to_string(*active->job_id) : "")
@@ -138,7 +139,7 @@ Subcommand add_resend(cli::Tool& tool, Options& o) {
                       {"email_id", o.dry_run ? nlohmann::json(nullptr) : nlohmann::json(made.email_id)},
                       {"job_id", o.dry_run ? nlohmann::json(nullptr) : nlohmann::json(made.job_id)}});
             if (o.json) {
-              ctx.out << j.dump() << "\n";
+              ctx.out << util::json_line(j);
             } else if (o.dry_run) {
               ctx.out << "would resend email " << original << " to " << row->user_email.value_or("") << "\n";
             } else {

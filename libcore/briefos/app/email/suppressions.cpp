@@ -14,6 +14,7 @@
 #include "briefos/db/email_admin.hpp"
 #include "briefos/db/session.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <memory>
 
@@ -40,7 +41,7 @@ void change_line(cli::Context& ctx, const Options& o, const std::string& command
   if (o.json) {
     nlohmann::json j{{"command", command}, {"address", address}, {"changed", changed}, {"dry_run", o.dry_run}};
     j["suppression"] = entry ? to_json(*entry) : nlohmann::json(nullptr);
-    ctx.out << j.dump() << "\n";
+    ctx.out << util::json_line(j);
   } else {
     ctx.out << text << "\n";
   }
@@ -106,7 +107,7 @@ Subcommand add_suppressions(cli::Tool& tool, Options& o) {
             auto session = db::Session::open(ctx.database_url, ctx.tool_name);
             db::Transaction tx{*session, db::Transaction::Kind::read_only};
             const auto list = ea::suppressions(tx, f);
-            for (const ea::Suppression& s : list) ctx.out << (o.json ? to_json(s).dump() : table_row(s)) << "\n";
+            for (const ea::Suppression& s : list) ctx.out << (o.json ? util::json_line(to_json(s)) : table_row(s) + "\n");
             if (!ctx.quiet && !o.json) {
               ctx.err << ctx.tool_name << ": " << list.size() << (list.size() == 1 ? " address" : " addresses")
                       << " suppressed\n";

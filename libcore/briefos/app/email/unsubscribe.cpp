@@ -16,6 +16,7 @@
 #include "briefos/db/email_admin.hpp"
 #include "briefos/db/session.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <memory>
 
@@ -40,15 +41,13 @@ Subcommand add_unsubscribe(cli::Tool& tool, Options& o) {
             const bool known = r.outcome != ea::Unsubscribed::unknown_token;
             if (o.json) {
               auto opt = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-              ctx.out << nlohmann::json{{"command", "unsubscribe"},
+              ctx.out << util::json_line(nlohmann::json{{"command", "unsubscribe"},
                                         {"outcome", to_string(r.outcome)},
                                         {"changed", r.outcome == ea::Unsubscribed::unsubscribed},
                                         {"dry_run", o.dry_run},
                                         {"email_id", opt(r.email_id)},
                                         {"user_id", opt(r.user_id)},
-                                        {"address", opt(r.address)}}
-                             .dump()
-                      << "\n";
+                                        {"address", opt(r.address)}});
             } else if (known) {
               const bool changed = r.outcome == ea::Unsubscribed::unsubscribed;
               ctx.out << (changed && o.dry_run ? "would unsubscribe " : changed ? "unsubscribed " : "already unsubscribed: ")

@@ -21,6 +21,7 @@
 #include "briefos/error.hpp"
 #include "briefos/jobs.hpp"
 #include "briefos/util/progress.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -130,7 +131,7 @@ int run(cli::Context& ctx, Options& o) {
     if (r.status == worker::Status::released) return;
     progress.clear();
     if (o.json) {
-      ctx.out << json_line(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      ctx.out << util::json_line(json_line(r));
     } else {
       ctx.out << human_line(r) << "\n";
     }

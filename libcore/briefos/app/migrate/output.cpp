@@ -5,6 +5,7 @@
 // summaries go to stderr. The status table's columns are fixed widths, the
 // JSON lines' keys in a fixed order.
 #include "briefos/app/migrate/output.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -52,7 +53,7 @@ void print_status(cli::Context& ctx, const Options& o, const std::vector<StatusR
                                {"applied_at", r.applied_at.empty() && r.state != State::missing
                                                   ? nlohmann::ordered_json()
                                                   : nlohmann::ordered_json(r.applied_at)}};
-      ctx.out << j.dump() << "\n";
+      ctx.out << util::json_line(j);
     } else {
       char line[256];
       std::snprintf(line, sizeof line, "%04d     %-41s %-9s %s\n", r.version, r.name.c_str(),

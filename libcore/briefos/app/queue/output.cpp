@@ -16,6 +16,7 @@
 #include "briefos/app/queue/output.hpp"
 
 #include "briefos/stats/formats.hpp"
+#include "briefos/util/json_line.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -130,7 +131,7 @@ std::string render_show(const qa::JobDetail& d, const Request& request, Time now
     Json j_doc = Json::parse(sd::render_json(doc));
     j_doc["job"]["metadata"] = Json::parse(d.metadata.dump());
     j_doc["job"]["result"] = Json::parse(d.result.dump());
-    return j_doc.dump(2) + "\n";
+    return util::json_document(j_doc);
   }
   std::string text = sd::render_table(doc, {});
   text += "\nMetadata\n" + d.metadata.dump(2) + "\n";
@@ -150,7 +151,7 @@ std::string change_lines(const qa::Outcome& outcome, const Request& r) {
                {"from_status", c.from_status}, {"to_status", to_status(r.command)},
                {"user_id", c.user_id ? Json(*c.user_id) : Json(nullptr)},
                {"email_id", c.email_id ? Json(*c.email_id) : Json(nullptr)}, {"email_reset", c.email_reset}};
-        out << j.dump() << "\n";
+        out << util::json_line(j);
         break;
       }
       case Format::csv:
@@ -191,9 +192,8 @@ std::string prune_groups(const std::vector<qa::PruneGroup>& groups, const Reques
   for (const qa::PruneGroup& g : groups) {
     switch (r.format) {
       case Format::json:
-        out << Json{{"action", "prune"}, {"dry_run", true}, {"job_type", g.type}, {"status", g.status},
-                    {"count", g.count}}.dump()
-            << "\n";
+        out << util::json_line(Json{{"action", "prune"}, {"dry_run", true}, {"job_type", g.type},
+                                    {"status", g.status}, {"count", g.count}});
         break;
       case Format::csv: out << g.type << "," << g.status << "," << g.count << "\n"; break;
       default:
@@ -208,7 +208,7 @@ std::string prune_groups(const std::vector<qa::PruneGroup>& groups, const Reques
 std::string prune_batch_line(int batch, long long deleted, const Request& r) {
   switch (r.format) {
     case Format::json:
-      return Json{{"action", "prune"}, {"dry_run", false}, {"batch", batch}, {"deleted", deleted}}.dump() + "\n";
+      return util::json_line(Json{{"action", "prune"}, {"dry_run", false}, {"batch", batch}, {"deleted", deleted}});
     case Format::csv: return (batch == 1 ? std::string("batch,deleted\n") : "") + std::to_string(batch) + ","
                              + std::to_string(deleted) + "\n";
     default: return "pruned " + plural(deleted, "job", "jobs") + " (batch " + std::to_string(batch) + ")\n";

@@ -6,6 +6,8 @@
 // to stderr.
 #include "briefos/app/schedule/output.hpp"
 
+#include "briefos/util/json_line.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -44,7 +46,8 @@ void print_jobs(cli::Context& ctx, const Options& o, const db::schedule_store::E
       // per line spent a fifth of its CPU here. Every value is digits, a
       // UUID, a date or an instant from this program or PostgreSQL's uuid
       // output, so nothing needs escaping.
-      line = "{\"job_id\":";
+      line = util::json_line_opening;
+      line += "\"job_id\":";
       line += o.dry_run ? std::string("null") : std::to_string(q.id);
       line += ",\"user_id\":\"";
       line.append(q.user_id.data(), q.user_id.size());

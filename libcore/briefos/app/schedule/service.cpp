@@ -41,7 +41,9 @@
 //   marks the jobs so that their briefs are stored and no email is queued
 //   (the same mark as engagement backoff). A backfill warns about every
 //   invalid preference it meets: the operator asked for those users.
-// - --dry-run runs every statement and rolls back, so its counts are exact.
+// - --dry-run runs every statement and rolls back, so its counts are exact,
+//   except that the job inserts become selects of the same rows: a rolled
+//   back insert would still draw ids from the job sequence.
 #include "briefos/app/schedule/service.hpp"
 
 #include "briefos/app/schedule/output.hpp"
@@ -119,7 +121,7 @@ void add_job(std::vector<store::BriefJob>& jobs, Run& r, const std::string& user
 // Queue `jobs` once there are --batch-size of them (or any, with `force`).
 void flush_jobs(Run& r, std::vector<store::BriefJob>& jobs, bool force = false) {
   if (jobs.empty() || (!force && static_cast<int>(jobs.size()) < r.o.batch_size)) return;
-  store::enqueue_jobs(r.tx, jobs, false, r.result);
+  store::enqueue_jobs(r.tx, jobs, false, r.result, r.o.dry_run);
   jobs.clear();
 }
 
@@ -238,7 +240,7 @@ void backfill_rows(Run& r, const std::vector<store::PreferenceRow>& rows) {
     }
   }
   if (r.o.force) r.c.cancelled += store::cancel_briefs(r.tx, cancels, "Cancelled: regenerate requested");
-  store::enqueue_jobs(r.tx, jobs, r.o.force, r.result);
+  store::enqueue_jobs(r.tx, jobs, r.o.force, r.result, r.o.dry_run);
 }
 
 void backfill(Run& r) {
