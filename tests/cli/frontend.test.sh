@@ -61,6 +61,7 @@ expect_status 2 "a bad rate is refused in a dry run too" \
 has "$tmp/err" "for option --rate (set by environment variable BRIEFOS_EMAIL_RATE)" "naming the variable"
 
 echo "# a placeholder sender is refused when mail leaves the machine"
+unset BRIEFOS_ALLOW_PLACEHOLDER_SENDER
 for from in briefs@localhost briefs@example.com briefs@mail.example.org briefs@relay.invalid; do
   expect_status 2 "SMTP from $from exits 2 before connecting" \
     "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from "$from" --drain
@@ -74,6 +75,8 @@ has "$tmp/err" "hint: Set --message-id-domain to your own domain" "with a hint"
 expect_status 3 "--allow-placeholder-sender lets it through (to the unreachable database)" \
   "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from briefs@localhost \
   --allow-placeholder-sender --drain
+expect_status 3 "so does BRIEFOS_ALLOW_PLACEHOLDER_SENDER=1" env BRIEFOS_ALLOW_PLACEHOLDER_SENDER=1 \
+  "$bin/briefos-email" --database-url "$NODB" --transport smtp://127.0.0.1:1 --from briefs@localhost --drain
 expect_status 3 "a Maildir from localhost is allowed (the database is unreachable)" \
   "$bin/briefos-email" --database-url "$NODB" --transport "maildir:$tmp/md" --from briefs@localhost --drain
 lacks "$tmp/err" "placeholder" "and not warned about"
@@ -166,6 +169,17 @@ expect_status 0 "email, stderr not a terminal" "$bin/briefos-email" --database-u
   --transport "maildir:$tmp/md" --from briefs@mail.test.org --drain
 lacks "$tmp/err" "emails/s" "no progress line"
 has "$tmp/err" "3 sent" "the summary counts the three"
+
+expect_status 0 "a backfill of every user on a terminal" script -qec "'$bin/briefos-schedule' --database-url '$u' \
+  --dry-run --from 2026-02-01 --to 2026-02-02 --batch-size 1 >/dev/null" "$tmp/typescript"
+has "$tmp/typescript" "users/s" "schedule: a progress line with the rate"
+expect_status 0 "a backfill, stderr not a terminal" "$bin/briefos-schedule" --database-url "$u" \
+  --dry-run --from 2026-02-01 --to 2026-02-02 --batch-size 1
+lacks "$tmp/err" "users/s" "schedule: no progress line"
+$PSQL "$u" -Xq -c "UPDATE queue_jobs SET status = 'completed', completed_at = now() - interval '60 days'"
+expect_status 0 "a prune on a terminal" script -qec "'$bin/briefos-queue' --database-url '$u' prune \
+  --older-than 30d --batch-size 1 >/dev/null" "$tmp/typescript"
+has "$tmp/typescript" "jobs/s" "queue prune: a progress line with the rate"
 
 # ---------------------------------------------------------------------------
 echo "# the README's migration listings match sql/"

@@ -205,7 +205,7 @@ TEST_CASE("generate::in a batch, one user's failure fails that user's job alone"
   std::size_t lines = 0;
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("{\"job_id\":", 0) == 0) ++lines;
+    if (line.rfind("{\"v\":1,\"job_id\":", 0) == 0) ++lines;
   }
   CHECK(lines == 5);
   CHECK(out.find("\"status\":\"retrying\"") != std::string::npos);
@@ -366,10 +366,10 @@ TEST_CASE("generate::two workers on the same queue produce one brief each") {
     std::istringstream in(*o);
     std::string line;
     while (std::getline(in, line)) {
-      const auto p = line.find("{\"job_id\":");
-      if (p != 0) continue;
+      const std::string opening = "{\"v\":1,\"job_id\":";
+      if (line.rfind(opening, 0) != 0) continue;
       ++lines;
-      seen.insert(line.substr(10, line.find(',') - 10));
+      seen.insert(line.substr(opening.size(), line.find(',', opening.size()) - opening.size()));
     }
   }
   CHECK(lines == 60);

@@ -96,6 +96,11 @@ TEST_CASE("secrets::carries_credentials: what the front end warns about in argv"
   CHECK(carries_credentials("webhook+https://hooks.example/mail?token=s3cret"));
   CHECK(carries_credentials("https://TOKEN@llm.example/v1"));
   CHECK_FALSE(carries_credentials("postgresql://bob@db/briefs?sslmode=require"));
+  // libpq's keepalive and timeout settings, which multi-host deployments set.
+  CHECK_FALSE(carries_credentials(
+      "postgresql://bob@db/briefs?keepalives=1&keepalives_idle=2&keepalives_interval=1&keepalives_count=2"
+      "&tcp_user_timeout=5000&service=briefos"));
+  CHECK(redact("postgresql://bob@db/b?tcp_user_timeout=5000&password=x") == "postgresql://bob@db/b?tcp_user_timeout=5000&password=***");
   CHECK_FALSE(carries_credentials("smtp://briefos@mail.example:587?tls=required"));
   CHECK_FALSE(carries_credentials("https://openrouter.ai/api"));
   CHECK_FALSE(carries_credentials("maildir:/var/mail/briefs"));

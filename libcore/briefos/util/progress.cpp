@@ -11,8 +11,8 @@ namespace briefos::util {
 Progress::Progress(std::ostream& err, bool enabled, long long total, std::string unit)
     : m_err(err), m_enabled(enabled), m_total(total), m_unit(std::move(unit)), m_start(Clock::now()) {}
 
-void Progress::tick() {
-  ++m_done;
+void Progress::advance(long long n) {
+  m_done += n;
   if (!m_enabled) return;
   const auto now = Clock::now();
   if (now - m_last < std::chrono::milliseconds(100) && m_done != m_total) return;

@@ -19,7 +19,10 @@ public:
   Progress(std::ostream& err, bool enabled, long long total, std::string unit);
 
   // One more item done; redraws when due.
-  void tick();
+  void tick() { advance(1); }
+
+  // `n` more items done at once (a batch); redraws when due.
+  void advance(long long n);
 
   // Erase the line if one is drawn.
   void clear();

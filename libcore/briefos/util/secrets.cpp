@@ -49,11 +49,14 @@ bool is_http_family(std::string_view scheme) {
   return s == "http" || s == "https" || ends("+http") || ends("+https");
 }
 
-// Query parameters whose values are settings, never secrets.
+// Query parameters whose values are settings, never secrets: among them
+// libpq's TCP keepalive and timeout settings and the service name, which a
+// multi-host deployment sets (see README, "Several worker hosts").
 bool is_harmless_parameter(std::string_view key) {
-  static constexpr std::array<std::string_view, 10> keys = {
+  static constexpr std::array<std::string_view, 17> keys = {
       "host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout", "application_name",
-      "target_session_attrs", "tls"};
+      "target_session_attrs", "tls", "keepalives", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "service", "load_balance_hosts"};
   const std::string k = lower(key);
   for (const std::string_view h : keys) {
     if (k == h) return true;

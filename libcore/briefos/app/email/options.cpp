@@ -63,8 +63,9 @@ void add_options(cli::Tool& tool, Options& o) {
   tool.bind_env(tr, {"BRIEFOS_EMAIL_TRANSPORT"});
   tool.mark_secret_bearing(tr);
   app.add_flag("--allow-insecure-http", o.allow_insecure_http, "Allow webhook+http:// to a remote host");
-  app.add_flag("--allow-placeholder-sender", o.allow_placeholder_sender,
-               "Send over SMTP or a webhook from localhost, example.* or .invalid");
+  tool.bind_env(app.add_flag("--allow-placeholder-sender", o.allow_placeholder_sender,
+                             "Send over SMTP or a webhook from localhost, example.* or .invalid"),
+                {"BRIEFOS_ALLOW_PLACEHOLDER_SENDER"});
   auto* pwf = app.add_option("--smtp-password-file", o.password_file, "Read the SMTP password from FILE")
                   ->type_name("FILE");
   tool.bind_env(pwf, {"BRIEFOS_SMTP_PASSWORD_FILE"});

@@ -133,8 +133,13 @@ Subcommand add_resend(cli::Tool& tool, Options& o) {
               }
               j["forced"] = true;
             }
-            const ea::Resent made = ea::resend(tx, original, row->created_by, *row->brief_id, j["forced"].get<bool>());
-            if (!o.dry_run) tx.commit();
+            // A dry run stops here: making the email and rolling it back would
+            // still draw a job id from the sequence.
+            ea::Resent made;
+            if (!o.dry_run) {
+              made = ea::resend(tx, original, row->created_by, *row->brief_id, j["forced"].get<bool>());
+              tx.commit();
+            }
             j.update({{"changed", true},
                       {"email_id", o.dry_run ? nlohmann::json(nullptr) : nlohmann::json(made.email_id)},
                       {"job_id", o.dry_run ? nlohmann::json(nullptr) : nlohmann::json(made.job_id)}});

@@ -17,6 +17,7 @@
 #include "briefos/db/queue_admin.hpp"
 #include "briefos/db/session.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/progress.hpp"
 
 #include <memory>
 
@@ -60,9 +61,15 @@ int run(cli::Context& ctx, const Request& r) {
         report_prune(ctx, r, total, 0);
         return exit_ok;
       }
+      // A prune of millions of jobs takes minutes: on a terminal, a
+      // progress line (the total is not counted first: that is a scan).
+      util::Progress progress(ctx.err, ctx.err_is_tty && !ctx.quiet, 0, "jobs");
       const Pruned p = prune(*session, r, [&](int batch, long long deleted) {
+        progress.clear();
         ctx.out << prune_batch_line(batch, deleted, r) << std::flush;
+        progress.advance(deleted);
       });
+      progress.clear();
       report_prune(ctx, r, p.deleted, p.batches);
       return p.interrupted ? exit_interrupted : exit_ok;
     }

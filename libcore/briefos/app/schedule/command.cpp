@@ -10,6 +10,7 @@
 #include "briefos/app/schedule/output.hpp"
 #include "briefos/app/schedule/service.hpp"
 #include "briefos/error.hpp"
+#include "briefos/util/progress.hpp"
 
 #include <memory>
 
@@ -21,7 +22,12 @@ int run(cli::Context& ctx, const Options& o) {
   const Plan p = check(o);
   auto session = db::Session::open(ctx.database_url, ctx.tool_name);
   const db::schedule_store::Shares shares{ctx.database_url, ctx.tool_name, o.connections, o.dry_run};
-  const Outcome outcome = schedule_command::run(*session, o, p, shares);
+  // A backfill of every user goes in batches: on a terminal, a progress
+  // line (util/progress.hpp, as generate and email draw).
+  util::Progress progress(ctx.err, ctx.err_is_tty && !ctx.quiet && p.backfill, 0, "users");
+  const Outcome outcome =
+      schedule_command::run(*session, o, p, shares, [&](long long users) { progress.advance(users); });
+  progress.clear();
   // Printed only after the commit: every job id on stdout exists.
   print_jobs(ctx, o, outcome.result);
   print_summary(ctx, o, p, outcome);

@@ -82,6 +82,7 @@ struct Run {
   Counts& c;
   Reporter& rep;
   store::EnqueueResult& result;
+  const std::function<void(long long)>& on_users;
 };
 
 schedule::Preference preference_of(const store::PreferenceRow& row) {
@@ -263,6 +264,7 @@ void backfill(Run& r) {
     if (rows.empty()) break;
     after = rows.back().id;
     backfill_rows(r, rows);
+    if (r.on_users) r.on_users(static_cast<long long>(rows.size()));
     if (static_cast<int>(rows.size()) < r.o.batch_size) break;
   }
 }
@@ -274,14 +276,15 @@ Instant clock(db::Transaction& tx, const Plan& p) {
 }  // namespace
 
 // One transaction: everything it queued and advanced commits together.
-Outcome run(db::Session& session, const Options& o, const Plan& p, const store::Shares& shares) {
+Outcome run(db::Session& session, const Options& o, const Plan& p, const store::Shares& shares,
+            const std::function<void(long long)>& on_users) {
   Outcome out;
   db::Transaction tx{session};
   Reporter rep;
   if (p.backfill) {
     out.now = clock(tx, p);
     if (o.engagement_backoff) spdlog::info("--engagement-backoff does not apply to a backfill");
-    Run r{tx, o, p, out.now, out.counts, rep, out.result};
+    Run r{tx, o, p, out.now, out.counts, rep, out.result, on_users};
     backfill(r);
   } else {
     if (!store::lock_sweep(tx, seconds(o.lock_timeout_s))) {
@@ -295,7 +298,7 @@ Outcome run(db::Session& session, const Options& o, const Plan& p, const store::
     // where the previous one ended.
     out.now = clock(tx, p);
     const auto state = store::read_state(tx);
-    Run r{tx, o, p, out.now, out.counts, rep, out.result};
+    Run r{tx, o, p, out.now, out.counts, rep, out.result, on_users};
     sweep(r, shares, state);
     store::write_state(tx, {(out.now + p.lookahead).time_since_epoch().count(), out.now.time_since_epoch().count()});
   }

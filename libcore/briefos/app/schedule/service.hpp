@@ -11,6 +11,8 @@
 #include "briefos/db/session.hpp"
 #include "briefos/util/time.hpp"
 
+#include <functional>
+
 namespace briefos::schedule_command {
 
 // What a sweep or backfill met, for the summary.
@@ -36,6 +38,9 @@ struct Outcome {
 // transaction committed at the end (rolled back with --dry-run). `shares`
 // says where a sweep's window inserts may also run. Throws Error with
 // exit_lock_timeout when another sweep held the sweep lock too long.
-Outcome run(db::Session& session, const Options& o, const Plan& p, const db::schedule_store::Shares& shares);
+// `on_users` hears of each batch of users a backfill has gone through (for
+// a progress line); a sweep is one statement per chunk and reports none.
+Outcome run(db::Session& session, const Options& o, const Plan& p, const db::schedule_store::Shares& shares,
+            const std::function<void(long long users)>& on_users = {});
 
 }  // namespace briefos::schedule_command
