@@ -21,8 +21,10 @@
 # Round two: long-running generate (a slow LLM) and email (a slow SMTP sink)
 # workers on all three hosts with a 5 s lease; once h1 holds both brief and
 # email jobs its link is cut at the bridge. h1's workers must notice and
-# exit; its leased jobs must be rescued (lease expired) and done by h2 and
-# h3; each brief and email still exactly once in the database. An email the
+# exit 3; its leased jobs must be rescued (lease expired) and done by h2 and
+# h3; each brief and email still exactly once in the database. A running
+# worker rescues expired leases every 30 s (worker.cpp), so the rescue
+# comes about 30 s after the survivors started, whatever the lease. An email the
 # sink accepted but whose 250 reply h1 never got is the documented
 # duplicate window (resent by a survivor with the same Message-ID): the
 # test counts and prints those, and each must be one h1 held at the cut.
@@ -57,16 +59,18 @@ fi
 ok "network: $prefix-db at 10.77.0.1, hosts $hosts at 10.77.0.11-13, one bridge"
 
 # on HOST COMMAND...: run COMMAND on HOST (its namespace, its host name).
+# shellcheck disable=SC2016
+named='hostname "$0" && exec "$@"'
 on() {
   _h=$1; shift
-  ip netns exec "$prefix-$_h" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$_h" "$@"
+  ip netns exec "$prefix-$_h" unshare --uts /bin/sh -c "$named" "$_h" "$@"
 }
 # spawn OUT HOST COMMAND...: run COMMAND on HOST in the background, stdout
 # in OUT, stderr in OUT.err; $! is COMMAND's own pid (each step execs the
 # next), so a signal reaches the program itself.
 spawn() {
   _o=$1; _h=$2; shift 2
-  ip netns exec "$prefix-$_h" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$_h" "$@" >"$_o" 2>"$_o.err" &
+  ip netns exec "$prefix-$_h" unshare --uts /bin/sh -c "$named" "$_h" "$@" >"$_o" 2>"$_o.err" &
 }
 # in_db COMMAND...: run COMMAND in the database's namespace.
 in_db() { ip netns exec "$prefix-db" "$@"; }
@@ -249,7 +253,7 @@ for h in $hosts; do
   pids="$pids $!"
   eval "gen_$h=$!"
   spawn "$tmp/cut.email.$h" "$h" "$bin/briefos-email" --database-url "$u2" -q --json $slow \
-    --transport smtp://10.77.0.1:2526 $common --connect-timeout 3 --timeout 5
+    --transport smtp://10.77.0.1:2526 $common --connect-timeout 3 --command-timeout 5 --timeout 5
   pids="$pids $!"
   eval "email_$h=$!"
 done
@@ -273,19 +277,13 @@ sql2 "SELECT metadata->>'emailId' FROM queue_jobs WHERE status = 'processing' AN
 held=$(wc -l <"$tmp/held")
 held_g=$(sql2 "SELECT count(*) FROM queue_jobs WHERE id IN ($(paste -sd, "$tmp/held")) AND job_type = 'generate_daily_brief'")
 done_at_cut=$(sql2 "SELECT count(*) FROM queue_jobs WHERE status = 'completed'")
-ok "round two: h1's link cut at the bridge $((t_cut - t0)) ms in, holding $held jobs ($held_g briefs, $((held - held_g)) emails; $done_at_cut of $((2 * n2)) jobs done)"
-
-# h1's programs lose the database (keepalives, tcp_user_timeout) and stop:
-# the documented exit 3, their jobs left to their leases.
+# When h1's programs exit, by the test's clock (polled, bounded by 90 s).
 for w in gen email; do
   eval "_p=\$${w}_h1"
-  if poll_until 30 sh -c "! kill -0 $_p 2>/dev/null"; then
-    set +e; wait "$_p"; _rc=$?; set -e
-    check "round two: $w on h1 notices the cut and exits 3 within $(( ($(now_ms) - t_cut) / 1000 + 1 )) s (exit $_rc)" test "$_rc" -eq 3
-  else
-    not_ok "round two: $w on h1 still running 30 s after the cut"; show "$tmp/cut.$w.h1.err"
-  fi
+  (_n=0; while kill -0 "$_p" 2>/dev/null && [ "$_n" -lt 900 ]; do _n=$((_n + 1)); sleep 0.1; done
+   echo $(($(now_ms) - t_cut)) >"$tmp/exit_ms.$w") &
 done
+ok "round two: h1's link cut at the bridge $((t_cut - t0)) ms in, holding $held jobs ($held_g briefs, $((held - held_g)) emails; $done_at_cut of $((2 * n2)) jobs done)"
 
 # Every job h1 held is done by another host (after its lease expires and a
 # survivor rescues it), then all the rest.
@@ -300,6 +298,22 @@ poll_until 60 sql_true "$a2" "SELECT count(*) = $n2 FROM emails WHERE status = '
                                AND (SELECT bool_and(status = 'completed') FROM queue_jobs)" \
   || not_ok "round two: all $n2 emails sent within 60 s"
 cut_ms=$(($(now_ms) - t0))
+# h1's programs lose the database (keepalives, tcp_user_timeout; the mailer
+# first waits out its SMTP --command-timeout) and stop: the documented exit
+# 3, their jobs left to their leases. The rescue took longer than that.
+for w in gen email; do
+  eval "_p=\$${w}_h1"
+  if kill -0 "$_p" 2>/dev/null; then
+    not_ok "round two: $w on h1 still running $(( ($(now_ms) - t_cut) / 1000 )) s after the cut"
+    show "$tmp/cut.$w.h1.err"
+    kill -9 "$_p" 2>/dev/null || true
+    wait "$_p" 2>/dev/null || true
+  else
+    set +e; wait "$_p"; _rc=$?; set -e
+    check "round two: $w on h1 noticed the cut and exited 3 (exit $_rc, $(cat "$tmp/exit_ms.$w" 2>/dev/null || echo '?') ms after the cut)" \
+      test "$_rc" -eq 3
+  fi
+done
 for h in h2 h3; do
   for w in gen email; do
     eval "_p=\$${w}_$h"
