@@ -9,6 +9,8 @@
 // the last column. Only what a brief can show is read: done tasks only when
 // completed recently, notes only inside the 7-day window, phases only when
 // current (BuildOS read the whole phase_tasks table for every brief).
+// Every join between user-owned tables matches user_id as well (migration
+// 0012: under Citus, distributed by user, it keeps each join on one shard).
 //
 // Only the project owner's rows: a task, note or phase inside a user's
 // project whose user_id is another user's is left out (and so is another
@@ -69,7 +71,8 @@ constexpr const char* stmt_phases = "briefos_gen_phases_many";
 #define BRIEFOS_PHASE_LIST                                                                  \
   "ph.id::text, ph.project_id::text, ph.name, ph.description,"                             \
   " ph.start_date::text, ph.end_date::text, ph.\"order\","                                  \
-  " (SELECT string_agg(pt.task_id::text, ',') FROM phase_tasks pt WHERE pt.phase_id = ph.id)"
+  " (SELECT string_agg(pt.task_id::text, ',') FROM phase_tasks pt"                         \
+  "   WHERE pt.phase_id = ph.id AND pt.user_id = ph.user_id)"
 
 void prepare(pqxx::connection& cx) {
   cx.prepare(stmt_users,
