@@ -171,17 +171,26 @@ check "tables intact" test "$(sql "SELECT count(*) FROM emails e JOIN users u ON
 # --- rows of another user inside carol's project ------------------------------------
 # BuildOS selected a project's tasks, notes and phases by project alone; the
 # projects are single-owner, so a row of another user there is not the
-# owner's to be briefed on (ARCHITECTURE.md, deviations).
+# owner's to be briefed on (ARCHITECTURE.md, deviations). Since migration
+# 0012 the keys to projects include user_id, so the schema itself refuses
+# them (tests/cli/shard_ready.test.sh); briefos-generate still filters by
+# owner for databases that hold such rows from before.
 carol=cccccccc-0000-4000-8000-000000000003
 cproj=10000000-0000-4000-8000-000000000004
+intruder() {
+  expect_status 1 "another user's $1 in carol's project is refused by ${1}s_project_id_fkey" \
+    $PSQL "$url" -Xq -v ON_ERROR_STOP=1 -c "$2"
+  grep -q "${1}s_project_id_fkey" "$tmp/err" || not_ok "  refused by the key, not otherwise"
+}
+intruder task "INSERT INTO tasks (id, project_id, user_id, title, status, start_date, updated_at) VALUES
+ ('30000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder task', 'backlog', '2025-10-01T02:00:00Z', '2025-09-30T00:00:00Z')"
+intruder note "INSERT INTO notes (id, project_id, user_id, title, content, updated_at) VALUES
+ ('40000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder note', 'z', '2025-09-30T12:00:00Z')"
+intruder phase "INSERT INTO phases (id, project_id, user_id, name, start_date, end_date, \"order\") VALUES
+ ('50000000-0000-4000-8000-000000000001', '$cproj', '$alice', 'Intruder phase', '2025-09-01', '2025-12-31', 1)"
 $PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO tasks (id, project_id, user_id, title, status, start_date, updated_at) VALUES
- ('30000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder task', 'backlog', '2025-10-01T02:00:00Z', '2025-09-30T00:00:00Z');
 INSERT INTO notes (id, project_id, user_id, title, content, updated_at) VALUES
- ('40000000-0000-4000-8000-000000000002', '$cproj', '$carol', 'Carol note', 'y', '2025-09-30T12:00:00Z'),
- ('40000000-0000-4000-8000-000000000003', '$cproj', '$alice', 'Intruder note', 'z', '2025-09-30T12:00:00Z');
-INSERT INTO phases (id, project_id, user_id, name, start_date, end_date, "order") VALUES
- ('50000000-0000-4000-8000-000000000001', '$cproj', '$alice', 'Intruder phase', '2025-09-01', '2025-12-31', 1);
+ ('40000000-0000-4000-8000-000000000002', '$cproj', '$carol', 'Carol note', 'y', '2025-09-30T12:00:00Z');
 INSERT INTO queue_jobs (job_type, user_id, metadata, dedup_key) VALUES
  ('generate_daily_brief', '$carol', '{"userId": "$carol", "briefDate": "2025-10-01"}', 'intruder-carol');
 SQL
