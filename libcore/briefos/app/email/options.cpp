@@ -64,7 +64,7 @@ void add_options(cli::Tool& tool, Options& o) {
   tool.mark_secret_bearing(tr);
   app.add_flag("--allow-insecure-http", o.allow_insecure_http, "Allow webhook+http:// to a remote host");
   tool.bind_env(app.add_flag("--allow-placeholder-sender", o.allow_placeholder_sender,
-                             "Send over SMTP or a webhook from localhost, example.* or .invalid"),
+                             "Send from localhost, example.*, .invalid too"),
                 {"BRIEFOS_ALLOW_PLACEHOLDER_SENDER"});
   auto* pwf = app.add_option("--smtp-password-file", o.password_file, "Read the SMTP password from FILE")
                   ->type_name("FILE");
