@@ -311,14 +311,15 @@ Snapshot<stats::HealthInputs> health(Session& session, double failure_window_sec
   in.last_brief_age_seconds = opt_double(r["last_brief_age"]);
   in.active_users = r["active_users"].as<long long>();
   in.expired_leases = r["expired"].as<long long>();
-  // On a hot standby: how old its data is. Zero while the WAL receiver
-  // streams and everything received is replayed; otherwise the age of the
+  // On a hot standby: how old its data is. Zero while a WAL receiver runs
+  // (its pid is all a role without pg_read_all_stats may see of it) and
+  // everything received is replayed; otherwise the age of the
   // last replayed transaction (which grows while replay waits, and while the
   // standby is cut off from its primary).
   const pqxx::row lag = rt.tx().exec1(R"(
     SELECT pg_is_in_recovery() AS standby,
            CASE WHEN NOT pg_is_in_recovery() THEN NULL
-                WHEN coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false)
+                WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL)
                      AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
                 ELSE greatest(0, EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8)
            END AS lag)");
