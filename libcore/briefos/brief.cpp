@@ -21,6 +21,16 @@
 //   line; the counts in the summary and the overdue alert are still the full
 //   numbers.
 // - "Next 7 days" is [local midnight of D+1, local midnight of D+8).
+// - Each task appears once per project section: "Upcoming" starts after
+//   today (the reference also listed today's tasks there).
+// - A current phase never hides an open task of the next 7 days: the
+//   phase's upcoming tasks come first, then "Other tasks in the next 7
+//   days" (the reference showed the phase's only, so a task due in two
+//   days could be nowhere). Both lists are bounded with an "... and N more"
+//   line, and the summary counts what the lists hold in full, so "N tasks
+//   are upcoming, M in the next 7 days" never has M > N.
+// - Counts read "1 task", "2 tasks" (the reference wrote "1 tasks" and
+//   "overdue task(s)"); the overdue alert is a list, one project a line.
 // - What users typed (titles, names, descriptions, notes) enters the
 //   Markdown escaped and cut to its size cap (render/markdown_text), so it
 //   shows as typed: the reference pasted it in raw, and a title could make
@@ -45,6 +55,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <initializer_list>
 #include <stdexcept>
 
 namespace briefos::brief {
@@ -134,6 +145,17 @@ std::string note_line(const Note& n, const std::string& project_id, const std::s
   return s;
 }
 
+// A bounded list of open tasks and, when it was cut, how many more there are.
+std::string task_list(const std::vector<const Task*>& shown, std::size_t total, const char* kind,
+                      const std::string& project_id, const std::string& zone) {
+  std::string s;
+  for (const Task* t : shown) s += task_line(*t, project_id, zone, false);
+  if (total > shown.size()) {
+    s += "- *... and " + count_of(total - shown.size(), std::string("more ") + kind + " task") + "*\n";
+  }
+  return s + "\n";
+}
+
 using util::is_space;
 using util::trim;
 
@@ -181,15 +203,18 @@ Categories categorise(const Project& project, const std::string& date_text,
     }
   }
 
+  const auto in_phase = [&c](const Task& t) {
+    return c.current_phase == nullptr || c.current_phase->task_ids.count(t.id) > 0;
+  };
   for (const Task& t : project.tasks) {
     if (open(t)) {
       const TimePoint s = *t.start_date;
       if (s >= day.start && s < day.end) c.todays.push_back(&t);
       if (s < day.start) c.overdue.push_back(&t);
-      if (s >= day.start
-          && (c.current_phase == nullptr || c.current_phase->task_ids.count(t.id) > 0)) {
-        c.upcoming.push_back(&t);
-      }
+      // After today only: a task starting today is listed once, under today.
+      if (s >= day.end && in_phase(t)) c.upcoming.push_back(&t);
+      // The phase never hides an open task of the next 7 days.
+      if (s >= day.end && s < week_end && !in_phase(t)) c.other_upcoming.push_back(&t);
       if (s >= day.end && s < week_end) c.next_seven_days.push_back(&t);
     } else if (live(t) && t.status == "done" && t.completed_at && *t.completed_at > asof - 24h
                && *t.completed_at <= asof) {
@@ -202,7 +227,11 @@ Categories categorise(const Project& project, const std::string& date_text,
   c.overdue_total = c.overdue.size();
   if (c.overdue.size() > settings.overdue_limit) c.overdue.resize(settings.overdue_limit);
   std::stable_sort(c.upcoming.begin(), c.upcoming.end(), by_start_asc);
+  c.upcoming_total = c.upcoming.size();
   if (c.upcoming.size() > settings.upcoming_limit) c.upcoming.resize(settings.upcoming_limit);
+  std::stable_sort(c.other_upcoming.begin(), c.other_upcoming.end(), by_start_asc);
+  c.other_upcoming_total = c.other_upcoming.size();
+  if (c.other_upcoming.size() > settings.upcoming_limit) c.other_upcoming.resize(settings.upcoming_limit);
   std::stable_sort(c.next_seven_days.begin(), c.next_seven_days.end(), by_start_asc);
   std::stable_sort(c.recently_completed.begin(), c.recently_completed.end(),
                    [](const Task* a, const Task* b) { return *a->completed_at > *b->completed_at; });
@@ -226,7 +255,7 @@ ProjectStats stats_of(const Categories& c) {
   ProjectStats s;
   s.todays = c.todays.size();
   s.overdue = c.overdue_total;
-  s.upcoming = c.upcoming.size();
+  s.upcoming = c.upcoming_total + c.other_upcoming_total;
   s.next_seven_days = c.next_seven_days.size();
   s.recently_completed = c.recently_completed.size();
   s.recent_notes = c.recent_notes.size();
@@ -306,13 +335,7 @@ std::string project_markdown(const Project& p, const Categories& c, const std::s
   }
   if (!c.overdue.empty()) {
     b += "### ⚠️ Overdue Tasks\n";
-    for (const Task* t : c.overdue) b += task_line(*t, p.id, zone, false);
-    if (c.overdue_total > c.overdue.size()) {
-      const std::size_t more = c.overdue_total - c.overdue.size();
-      b += "- *... and " + std::to_string(more) + " more overdue task" + (more == 1 ? "" : "s")
-           + "*\n";
-    }
-    b += "\n";
+    b += task_list(c.overdue, c.overdue_total, "overdue", p.id, zone);
   }
   if (c.current_phase != nullptr) {
     const Phase& ph = *c.current_phase;
@@ -322,15 +345,17 @@ std::string project_markdown(const Project& p, const Categories& c, const std::s
          + "\n\n";
     if (!c.upcoming.empty()) {
       b += "**Upcoming tasks in this phase:**\n";
-      for (const Task* t : c.upcoming) b += task_line(*t, p.id, zone, false);
-      b += "\n";
+      b += task_list(c.upcoming, c.upcoming_total, "upcoming", p.id, zone);
+    }
+    if (!c.other_upcoming.empty()) {
+      b += "**Other tasks in the next 7 days:**\n";
+      b += task_list(c.other_upcoming, c.other_upcoming_total, "upcoming", p.id, zone);
     }
   } else {
     b += "### 📋 Project Status\n*This project doesn't have phases defined.*\n\n";
     if (!c.upcoming.empty()) {
-      b += "### 📅 Upcoming Tasks (Next 10)\n";
-      for (const Task* t : c.upcoming) b += task_line(*t, p.id, zone, false);
-      b += "\n";
+      b += "### 📅 Upcoming Tasks\n";
+      b += task_list(c.upcoming, c.upcoming_total, "upcoming", p.id, zone);
     }
   }
   if (!c.recently_completed.empty()) {
@@ -343,34 +368,97 @@ std::string project_markdown(const Project& p, const Categories& c, const std::s
     for (const Note* n : c.recent_notes) b += note_line(*n, p.id, zone);
     b += "\n";
   }
-  if (c.todays.empty() && c.upcoming.empty() && c.recent_notes.empty()
+  if (c.todays.empty() && c.upcoming.empty() && c.other_upcoming.empty() && c.recent_notes.empty()
       && c.recently_completed.empty() && c.overdue.empty()) {
     b += "*No scheduled tasks or recent activity for this project.*\n\n";
   }
   return b;
 }
 
-std::string executive_summary(const std::vector<ProjectBrief>& briefs) {
-  std::size_t today = 0, with_today = 0, overdue = 0, upcoming = 0, week = 0, done = 0;
+std::string count_of(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+Totals totals_of(const std::vector<ProjectBrief>& briefs) {
+  Totals t;
+  t.projects = briefs.size();
   for (const ProjectBrief& pb : briefs) {
-    today += pb.stats.todays;
-    with_today += pb.stats.todays > 0 ? 1 : 0;
-    overdue += pb.stats.overdue;
-    upcoming += pb.stats.upcoming;
-    week += pb.stats.next_seven_days;
-    done += pb.stats.recently_completed;
+    t.today += pb.stats.todays;
+    t.projects_today += pb.stats.todays > 0 ? 1 : 0;
+    t.overdue += pb.stats.overdue;
+    t.upcoming += pb.stats.upcoming;
+    t.next_seven_days += pb.stats.next_seven_days;
+    t.completed += pb.stats.recently_completed;
   }
-  std::string s = "You have **" + std::to_string(briefs.size()) + " active projects** with **"
-                  + std::to_string(today) + " tasks starting today** across **"
-                  + std::to_string(with_today) + " projects**. ";
-  if (overdue > 0) s += "**" + std::to_string(overdue) + " tasks are overdue**. ";
-  s += "**" + std::to_string(upcoming) + " tasks** are scheduled upcoming";
-  if (week > 0) s += ", including **" + std::to_string(week) + " tasks** in the next 7 days";
-  if (done > 0) {
-    s += " and **" + std::to_string(done) + " tasks** were completed in the last 24 hours";
+  return t;
+}
+
+std::string executive_summary(const std::vector<ProjectBrief>& briefs) {
+  return executive_summary(totals_of(briefs));
+}
+
+// The sentence's phrases: parse_summary() reads the numbers back by the
+// words that follow them, so the two stay in this one place.
+std::string executive_summary(const Totals& t) {
+  const auto verb = [](std::size_t n, const char* one, const char* many) { return n == 1 ? one : many; };
+  std::string s = "You have **" + count_of(t.projects, "active project") + "**";
+  if (t.today > 0) {
+    s += " with **" + count_of(t.today, "task") + " starting today** across **"
+         + count_of(t.projects_today, "project") + "**. ";
+  } else {
+    s += " and no tasks starting today. ";
+  }
+  if (t.overdue > 0) s += "**" + count_of(t.overdue, "task") + " " + verb(t.overdue, "is", "are") + " overdue**. ";
+  s += "**" + count_of(t.upcoming, "task") + "** " + verb(t.upcoming, "is", "are") + " upcoming";
+  if (t.next_seven_days > 0) s += ", **" + std::to_string(t.next_seven_days) + "** in the next 7 days";
+  if (t.completed > 0) {
+    s += std::string(t.next_seven_days > 0 ? "," : "") + " and **" + count_of(t.completed, "task") + "** "
+         + verb(t.completed, "was", "were") + " completed in the last 24 hours";
   }
   s += ".";
   return s;
+}
+
+namespace {
+// The number in the "**N ..." that precedes `marker` in `s`.
+std::optional<std::size_t> number_before(const std::string& s, const std::string& marker) {
+  const std::size_t pos = s.find(marker);
+  if (pos == std::string::npos || pos == 0) return std::nullopt;
+  const std::size_t open_at = s.rfind("**", pos - 1);
+  if (open_at == std::string::npos) return std::nullopt;
+  std::size_t n = 0;
+  std::size_t i = open_at + 2;
+  if (i >= s.size() || s[i] < '0' || s[i] > '9') return std::nullopt;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && n < 1000000000; ++i) n = n * 10 + static_cast<std::size_t>(s[i] - '0');
+  return n;
+}
+std::size_t number_or_zero(const std::string& s, std::initializer_list<const char*> markers) {
+  for (const char* m : markers) {
+    if (const auto n = number_before(s, m)) return *n;
+  }
+  return 0;
+}
+}  // namespace
+
+std::optional<Totals> parse_summary(const std::string& sentence) {
+  if (sentence.rfind("You have **", 0) != 0) return std::nullopt;
+  const auto projects = number_before(sentence, " active project");
+  // The upcoming phrase is always there; an older release's sentence ("are
+  // scheduled upcoming") has not got it, and its counts are not read.
+  if (!projects || (!number_before(sentence, "** is upcoming") && !number_before(sentence, "** are upcoming"))) {
+    return std::nullopt;
+  }
+  Totals t;
+  t.projects = *projects;
+  t.today = number_or_zero(sentence, {" starting today**"});
+  if (const std::size_t across = sentence.find("across **"); across != std::string::npos) {
+    t.projects_today = number_before(sentence.substr(across + 7), " project").value_or(0);
+  }
+  t.overdue = number_or_zero(sentence, {" overdue**"});
+  t.upcoming = number_or_zero(sentence, {"** is upcoming", "** are upcoming"});
+  t.next_seven_days = number_or_zero(sentence, {"** in the next 7 days"});
+  t.completed = number_or_zero(sentence, {"** was completed", "** were completed"});
+  return t;
 }
 
 std::vector<std::string> holidays_on(const std::string& date_text) {
@@ -455,8 +543,8 @@ std::string main_markdown(const std::vector<ProjectBrief>& briefs, const std::st
   }
   s += "## Executive Summary\n\n";
   if (briefs.empty() && failed_projects > 0) {
-    s += "Your **" + std::to_string(failed_projects)
-         + " active projects** could not be summarised this time. Their tasks are unchanged "
+    s += "Your **" + count_of(failed_projects, "active project")
+         + "** could not be summarised this time. Their tasks are unchanged "
            "in BuildOS.\n\n";
     return s;
   }
@@ -472,8 +560,8 @@ std::string main_markdown(const std::vector<ProjectBrief>& briefs, const std::st
     s += "## ⚠️ Overdue Tasks Alert\n\n";
     for (const ProjectBrief& pb : briefs) {
       if (pb.stats.overdue == 0) continue;
-      s += "**[" + title_md(pb.project->name) + "](/projects/" + pb.project->id + ")**: "
-           + std::to_string(pb.stats.overdue) + " overdue task(s)\n";
+      s += "- **[" + title_md(pb.project->name) + "](/projects/" + pb.project->id + ")**: "
+           + count_of(pb.stats.overdue, "overdue task") + "\n";
     }
     s += "\n";
   }

@@ -109,7 +109,12 @@ struct Categories {
   std::vector<const Task*> todays;             // start in [S, E), load order
   std::vector<const Task*> overdue;            // start < S, newest first, bounded
   std::size_t overdue_total = 0;               // before the bound
-  std::vector<const Task*> upcoming;           // start >= S, soonest first, <= 10
+  std::vector<const Task*> upcoming;           // start >= E (after today), of the current
+                                               // phase if any; soonest first, bounded
+  std::size_t upcoming_total = 0;              // before the bound
+  std::vector<const Task*> other_upcoming;     // with a phase: the open tasks outside it
+                                               // starting in [E, E + 7 days), bounded
+  std::size_t other_upcoming_total = 0;        // before the bound
   std::vector<const Task*> next_seven_days;    // start in [E, E + 7 days)
   std::vector<const Task*> recently_completed; // completed_at in (A - 24 h, A]
   std::vector<const Note*> recent_notes;       // updated_at >= S - 7 days, <= 5
@@ -131,7 +136,7 @@ Categories categorise(const Project& project,
 struct ProjectStats {
   std::size_t todays = 0;
   std::size_t overdue = 0;  // all overdue tasks, not just the listed ones
-  std::size_t upcoming = 0;
+  std::size_t upcoming = 0;  // both upcoming lists, in full
   std::size_t next_seven_days = 0;
   std::size_t recently_completed = 0;
   std::size_t recent_notes = 0;
@@ -164,8 +169,29 @@ std::string project_markdown(const Project& project,
                              const Categories& c,
                              const std::string& zone);
 
+// "1 task", "2 tasks": `noun` with an "s" unless `n` is 1.
+std::string count_of(std::size_t n, const std::string& noun);
+
+// The totals of a brief: what the executive summary says.
+struct Totals {
+  std::size_t projects = 0;
+  std::size_t projects_today = 0;  // projects with a task starting today
+  std::size_t today = 0;
+  std::size_t overdue = 0;
+  std::size_t upcoming = 0;
+  std::size_t next_seven_days = 0;
+  std::size_t completed = 0;
+};
+Totals totals_of(const std::vector<ProjectBrief>& briefs);
+
 // The sentence under "## Executive Summary".
 std::string executive_summary(const std::vector<ProjectBrief>& briefs);
+std::string executive_summary(const Totals& t);
+
+// The totals read back from an executive_summary() sentence (the email's
+// summary block shows them); nullopt for any other text (a brief with no
+// projects, or one written by an older release).
+std::optional<Totals> parse_summary(const std::string& sentence);
 
 // Holidays and observances on `date` (the reference's list, see brief.cpp).
 std::vector<std::string> holidays_on(const std::string& date);

@@ -43,6 +43,25 @@ std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy
 // label, an image as its alt text.
 std::string markdown_to_text(std::string_view markdown, const LinkPolicy& policy, Work* work = nullptr);
 
+// How the HTML is written for an email: inline styles on every tag (mail
+// clients drop <style> and external CSS), and top-level lists cut to
+// `list_items` items (0: all), the rest one line "... and N more in
+// <section> ->" linking to the section's (H2's) own link. The size budget
+// of Renderer::render uses the cut.
+struct HtmlOptions {
+  bool email_styles = false;
+  std::size_t list_items = 0;
+};
+std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy, const HtmlOptions& options,
+                             Work* work = nullptr);
+
+// Where the text part's link URLs go: after each link, "label (URL)"; or as
+// numbered references, "label [1]", listed "[1] URL" before the next
+// section (H1 or H2) and at the end.
+enum class TextLinks { inline_urls, references };
+std::string markdown_to_text(std::string_view markdown, const LinkPolicy& policy, TextLinks links,
+                             Work* work = nullptr);
+
 // The same with the policy of `base_url` and no allow-list.
 std::string markdown_to_html(std::string_view markdown, std::string_view base_url);
 std::string markdown_to_text(std::string_view markdown, std::string_view base_url);
@@ -109,7 +128,13 @@ struct EmailView {
   std::string preferences_url;
   std::string unsubscribe_url;  // may be empty
   std::string tracking_url;     // full pixel URL; empty = tracking off
+  std::string postal_address;   // --postal-address: the footer's postal address; may be empty
 };
+
+// The HTML part's size budget: Gmail clips a message past 102 KB, hiding
+// the rest of the brief and the unsubscribe footer. Past it, the brief's
+// lists are shortened (HtmlOptions::list_items) until the part fits.
+inline constexpr std::size_t html_budget = 100 * 1024;
 
 struct Rendered {
   std::string subject;
@@ -128,7 +153,12 @@ public:
   Renderer& operator=(const Renderer&) = delete;
 
   // Render `view`: the brief, then the analysis (when not blank) as a
-  // section marked as generated, both under one link policy. The HTML carries exactly one tracking pixel when
+  // section marked as generated, both under one link policy. The brief's
+  // title line is the template's; its executive summary is the summary
+  // block, the preheader and, when it is briefos's own sentence, the
+  // counts (brief::parse_summary). The HTML part keeps to html_budget by
+  // shortening lists; the text part keeps everything, its links as
+  // numbered references (TextLinks::references). The HTML carries exactly one tracking pixel when
   // `view.tracking_url` is set (added before </body> if the template has no
   // {{{tracking_pixel}}}) and none otherwise. Throws briefos::Error when a
   // template renders the pixel twice or the subject comes out empty.

@@ -20,7 +20,17 @@
 --                     and recipients (status, times, errors, Message-ID),
 --                     never their content, sender or addresses; records
 --                     tracking events and hard-bounce suppressions; claims
---                     and completes jobs. It cannot write briefs.
+--                     and completes jobs. It cannot write briefs. Its
+--                     operator commands (migration 0010): suppress and
+--                     unsuppress (INSERT, DELETE on email_suppressions);
+--                     resend and unsubscribe only through the SECURITY
+--                     DEFINER functions briefos_resend_email (a copy of a
+--                     brief email to the user's own address, and that
+--                     email's job) and briefos_unsubscribe.
+--   briefos_web       a web tier's one-click unsubscribe endpoint: EXECUTE
+--                     on briefos_unsubscribe(text) and nothing else (give
+--                     the web tier's login role this one; see
+--                     briefos-email(1), UNSUBSCRIBES).
 --   briefos_stats     SELECT on the tables its reports read, nothing else.
 --   briefos_queue     briefos-queue: reads and changes the state of jobs
 --                     (retry, cancel) and deletes finished ones (prune); puts
@@ -55,7 +65,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['briefos_migrate', 'briefos_schedule', 'briefos_generate',
-                             'briefos_email', 'briefos_stats', 'briefos_queue'] LOOP
+                             'briefos_email', 'briefos_stats', 'briefos_queue', 'briefos_web'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN', r);
         END IF;
@@ -73,7 +83,7 @@ DECLARE
     present     text;
     missing     text[];
     worker_cols text[];
-    programs    text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats, briefos_queue';
+    programs    text := 'briefos_schedule, briefos_generate, briefos_email, briefos_stats, briefos_queue, briefos_web';
 BEGIN
     SELECT n.nspname INTO s
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -199,14 +209,17 @@ BEGIN
             -- a delivery, never its content, sender or recipients.
             -- smtp_reply is written by the SMTP delivery record (issue 16).
             ('briefos_email', 'users',                  'SELECT', NULL, NULL),
-            ('briefos_email', 'user_brief_preferences', 'SELECT', NULL, NULL),
+            -- bounces: a complaint opts the user out of brief emails.
+            ('briefos_email', 'user_brief_preferences', 'SELECT', NULL, ARRAY['email_daily_brief']),
+            ('briefos_email', 'email_bounce_reports',   'SELECT, INSERT', NULL, NULL),
             ('briefos_email', 'daily_briefs',           'SELECT', NULL, NULL),
             ('briefos_email', 'emails',                 'SELECT', NULL,
                 ARRAY['status', 'message_id', 'subject_variant', 'sent_at', 'error_message', 'smtp_reply']),
             ('briefos_email', 'email_recipients',       'SELECT', NULL,
                 ARRAY['status', 'sent_at', 'error_message', 'smtp_reply']),
             ('briefos_email', 'email_tracking_events',  'INSERT', NULL, NULL),
-            ('briefos_email', 'email_suppressions',     'SELECT, INSERT', NULL, NULL),
+            -- suppress and unsuppress (db/email_admin.cpp).
+            ('briefos_email', 'email_suppressions',     'SELECT, INSERT, DELETE', NULL, NULL),
             ('briefos_email', 'queue_jobs',             'SELECT', NULL, worker_cols),
             -- briefos-stats (db/stats_queries.cpp): read-only.
             ('briefos_stats', 'users',                  'SELECT', NULL, NULL),
@@ -230,6 +243,11 @@ BEGIN
             ('briefos_queue', 'email_recipients',       'SELECT', NULL, ARRAY['status', 'error_message'])
         ) AS t(grantee, tbl, privileges, select_cols, update_cols)
     LOOP
+        -- A table a later migration adds is granted once it exists.
+        IF to_regclass(format('%I.%I', s, g.tbl)) IS NULL THEN
+            RAISE NOTICE 'briefos roles: no table %.% yet; not granted to %', s, g.tbl, g.grantee;
+            CONTINUE;
+        END IF;
         IF g.privileges <> '' THEN
             EXECUTE format('GRANT %s ON %I.%I TO %I', g.privileges, s, g.tbl, g.grantee);
         END IF;
@@ -259,6 +277,15 @@ BEGIN
     -- a recipient, never write one of their own.
     IF to_regprocedure(format('%I.briefos_recipient_follow_user(uuid)', s)) IS NOT NULL THEN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %I.briefos_recipient_follow_user(uuid) TO briefos_email, briefos_generate', s);
+    END IF;
+    -- Migration 0010: briefos-email resend and unsubscribe go through these
+    -- (the email role may not insert emails, recipients or jobs itself);
+    -- a web tier's role holds only the unsubscribe.
+    IF to_regprocedure(format('%I.briefos_resend_email(uuid, boolean, text, text, integer, integer)', s)) IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %I.briefos_resend_email(uuid, boolean, text, text, integer, integer) TO briefos_email', s);
+    END IF;
+    IF to_regprocedure(format('%I.briefos_unsubscribe(text)', s)) IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %I.briefos_unsubscribe(text) TO briefos_email, briefos_web', s);
     END IF;
     -- queue::enqueue draws ids with nextval() before inserting.
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO briefos_generate',

@@ -72,6 +72,14 @@ check "DNS failure: a warning names the relay and the reason" \
 check "DNS failure: nothing suppressed" test "$(sql "SELECT count(*) FROM email_suppressions")" -eq 0
 check "DNS failure: --json says deferred" grep -q '"status":"deferred"' "$tmp/dns.out"
 
+# --- a webhook receiver that is down: the same, no attempt used -------------------------------
+seed hook 2
+BRIEFOS_WEBHOOK_SECRET=s3cret run_timed hook "$email" --database-url "$url" \
+  --transport "webhook+http://127.0.0.1:$(free_port)/hook" $common --drain --max-relay-failures 1
+check "webhook down: exit 6, both pending with no attempt used" test "$rc:$(state hook)" = "6:pending/pending/0x2"
+sql "UPDATE emails SET status = 'cancelled' WHERE status = 'pending'" >/dev/null
+sql "UPDATE queue_jobs SET status = 'cancelled' WHERE status = 'pending'" >/dev/null
+
 # --- a relay that never greets: one connection per try, not one per email ---------------------
 sql "UPDATE emails SET status = 'cancelled' WHERE status = 'pending'" >/dev/null
 sql "UPDATE queue_jobs SET status = 'cancelled' WHERE status = 'pending'" >/dev/null

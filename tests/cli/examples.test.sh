@@ -235,11 +235,12 @@ export BRIEFOS_DATABASE_URL='$url'
 export BRIEFOS_EMAIL_TRANSPORT='maildir:$tmp/cron-maildir'
 unset BRIEFOS_SMTP_PASSWORD_FILE
 export TEXTFILE_DIR='$tmp/textfile'
+export BOUNCE_MAILDIR='$tmp/bounce-maildir'
 export PATH='$bin':\$PATH
 EOF
-mkdir -p "$tmp/textfile"
+mkdir -p "$tmp/textfile" "$tmp/bounce-maildir/new" "$tmp/bounce-maildir/cur" "$tmp/bounce-maildir/tmp"
 grep -E '^[0-9*]' "$cron" | cut -d' ' -f1-5 --complement | sed -E 's/^ *briefos +//' >"$tmp/cron.jobs"
-check "the crontab has its four jobs" test "$(wc -l <"$tmp/cron.jobs")" -eq 4
+check "the crontab has its five jobs" test "$(wc -l <"$tmp/cron.jobs")" -eq 5
 i=0
 while IFS= read -r job; do
   i=$((i + 1))

@@ -184,7 +184,10 @@ for path in sorted(glob.glob(new_dir + "/*")):
             assert 0 <= brief_at < ai_at, (brief_at, ai_at)
             assert "Written by a language model" in part
             assert "Verify your account" in part, "a refused link keeps its label"
-        assert 'href="https://example.com/ok"' in page and "allowed (https://example.com/ok)" in text
+        assert 'href="https://example.com/ok"' in page
+        # The text part numbers its links and lists them after the section.
+        ref = re.search(r"allowed \[(\d+)\]", text)
+        assert ref and ("[%s] https://example.com/ok" % ref.group(1)) in text.splitlines()
         assert 'href="https://app.example.com/projects/x"' in page
     if rcpt.startswith("big"):
         flat = text.replace("\n", "")

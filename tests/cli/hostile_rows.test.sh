@@ -192,7 +192,7 @@ check "carol's brief (with another user's rows in her project) completed, with h
 check "tasks, notes and phases of another user in carol's project are not in her brief" \
   sh -c "test -n \"\$1\" && ! printf '%s' \"\$1\" | grep -q 'Intruder'" _ "$(brief_of_carol 2025-10-01)"
 check "the other user's task does not count in carol's summary (one task today)" \
-  sh -c "printf '%s' \"\$1\" | grep -q '1 tasks starting today'" _ "$(brief_of_carol 2025-10-01)"
+  sh -c "printf '%s' \"\$1\" | grep -q '1 task starting today'" _ "$(brief_of_carol 2025-10-01)"
 
 # --- non-finite timestamps: a data error of one row ---------------------------------
 $PSQL "$url" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL

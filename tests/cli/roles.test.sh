@@ -8,7 +8,9 @@
 # role is refused what it should not do: stats cannot write, email cannot
 # drop a table or write briefs, schedule cannot edit a preference, generate
 # cannot touch users or suppressions, and no program role may call the
-# SECURITY DEFINER functions. Then every program runs in every documented
+# SECURITY DEFINER functions (but the ones each role is given: briefos_email
+# resends and unsubscribes only through them, the web tier's briefos_web
+# holds only the unsubscribe). Then every program runs in every documented
 # mode with only its role (schedule with --engagement-backoff, dry runs and
 # backfills; generate with the LLM stub, --force and --dry-run; email with
 # --preview, --dry-run and each transport, refused and accepted; stats in
@@ -311,5 +313,49 @@ check "queue cannot change a recipient's address" denied "$queue" \
 check "queue cannot read briefs" denied "$queue" "SELECT summary_content FROM daily_briefs LIMIT 1"
 check "briefos_migrate can still call it (the owner)" \
   $PSQL "$(as "$mig")" -XAtq -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM get_pending_brief_emails(10)"
+
+# --- briefos-email's operator commands with only briefos_email (issue 18) --------
+web="r_web_$sfx"
+logins="$logins $web"
+admin "CREATE ROLE $web LOGIN IN ROLE briefos_web" >/dev/null
+sent=$(admin "SELECT id FROM emails WHERE status = 'sent' AND category = 'daily_brief' ORDER BY id LIMIT 1")
+expect_status 0 "email: resend as briefos_email" "$bin/briefos-email" --database-url "$(as "$mail")" resend "$sent"
+check "email: ... queued a new email to the user's address and its job" test "$(admin "SELECT count(*)
+  FROM emails e JOIN email_recipients r ON r.email_id = e.id JOIN users u ON u.id = e.created_by
+  JOIN queue_jobs q ON q.dedup_key = 'email-' || e.id AND q.status = 'pending'
+ WHERE e.resent_from = '$sent' AND r.recipient_email = u.email")" -eq 1
+expect_status 0 "email: the resend delivered as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" --transport "maildir:$tmp/Maildir" $mailopts --drain
+check "email: ... recorded sent" test "$(admin "SELECT status FROM emails WHERE resent_from = '$sent'")" = sent
+expect_status 0 "email: suppress as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" suppress someone@example.net
+expect_status 0 "email: suppressions as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" suppressions --json
+check "email: ... lists it" grep -q '"address":"someone@example.net"' "$tmp/out"
+expect_status 0 "email: unsuppress as briefos_email" \
+  "$bin/briefos-email" --database-url "$(as "$mail")" unsuppress someone@example.net
+check "email: ... removed" test "$(admin "SELECT count(*) FROM email_suppressions WHERE email = 'someone@example.net'")" -eq 0
+tok=$(admin "SELECT unsubscribe_token FROM email_recipients WHERE email_id = '$sent'")
+expect_status 0 "email: unsubscribe as briefos_email" "$bin/briefos-email" --database-url "$(as "$mail")" unsubscribe "$tok"
+check "email: ... recorded the unsubscribed event" \
+  test "$(admin "SELECT count(*) FROM email_tracking_events WHERE event_type = 'unsubscribed'")" -eq 1
+other_type() {
+  ! $PSQL "$(as "$mail")" -XAtq -v ON_ERROR_STOP=1 \
+    -c "SELECT * FROM briefos_resend_email('$sent', false, 'generate_daily_brief', 'x', 1, 1)" 2>"$tmp/rf" \
+    && grep -q 'generate_brief_email jobs only' "$tmp/rf"
+}
+check "email cannot queue another job type through the resend function" other_type
+check "web: briefos_web may call briefos_unsubscribe" \
+  test "$($PSQL "$(as "$web")" -XAtq -v ON_ERROR_STOP=1 -c "SELECT outcome FROM briefos_unsubscribe('$tok')")" \
+       = already_unsubscribed
+check "web cannot read emails" denied "$web" "SELECT count(*) FROM emails"
+check "web cannot lift suppressions" denied "$web" "DELETE FROM email_suppressions"
+check "web cannot call the resend function" denied "$web" \
+  "SELECT * FROM briefos_resend_email('$sent', true, 'generate_brief_email', 'email-', 5, 3)"
+for r in "$sched" "$gen" "$stats" "$queue"; do
+  check "$r cannot call briefos_unsubscribe" denied "$r" "SELECT * FROM briefos_unsubscribe('$tok')"
+  check "$r cannot call briefos_resend_email" denied "$r" \
+    "SELECT * FROM briefos_resend_email('$sent', true, 'generate_brief_email', 'email-', 5, 3)"
+done
 
 finish

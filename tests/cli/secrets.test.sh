@@ -71,6 +71,7 @@ cleanup() {
   pg destroy "$pgdir" >/dev/null 2>&1 || true
   cleanup_dbs
   rm -rf "$tmp"
+  [ -z "${pub:-}" ] || rm -rf "$pub"
 }
 trap cleanup EXIT
 
@@ -316,7 +317,14 @@ until [ "$(stat -c %u "/proc/$plain/status" 2>/dev/null)" = 65534 ]; do
 done
 check "control: an unprivileged process's /proc files are its own" test "$(stat -c %u "/proc/$plain/status")" = 65534
 kill "$plain"
-$nobody "$bin/briefos-email" --transport "$transport" $mailopts --poll-interval 100 \
+# The program and its library, where the unprivileged user can read them:
+# a clone under a 0700 home (CI's /root) is out of its reach.
+pub=$(mktemp -d /tmp/briefos-pub.XXXXXX)
+chmod 755 "$pub"
+cp "$bin/briefos-email" "$pub/"
+cp "$(ldd "$bin/briefos-email" | awk '/libbriefos-core/ {print $3}')" "$pub/"
+chmod 755 "$pub"/*
+LD_LIBRARY_PATH="$pub" $nobody "$pub/briefos-email" --transport "$transport" $mailopts --poll-interval 100 \
   >"$out/dumpable.out" 2>"$out/dumpable.err" &
 worker=$!
 i=0

@@ -220,8 +220,8 @@ TEST_CASE("generate::a brief per user with the seeded content") {
   CHECK(db.scalar("SELECT count(*) FROM daily_briefs WHERE generation_status = 'completed'") == "3");
   const std::string md = db.scalar("SELECT summary_content FROM daily_briefs WHERE user_id = '" + alice + "'");
   CHECK(md.starts_with("# 🌅 Daily Brief - Oct 1, 2025\n"));
-  CHECK(md.find("You have **2 active projects** with **1 tasks starting today** across **1 projects**. "
-                "**1 tasks are overdue**.")
+  CHECK(md.find("You have **2 active projects** with **1 task starting today** across **1 project**. "
+                "**1 task is overdue**.")
         != std::string::npos);
   CHECK(md.find("[Write landing copy]") != std::string::npos);
   CHECK(md.find("(high priority) - Oct 1, 2025 📅") != std::string::npos);

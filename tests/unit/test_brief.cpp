@@ -259,8 +259,10 @@ TEST_CASE("brief::categorise at the day boundaries") {
     CHECK(has(c.next_seven_days, "week_end"));
     CHECK_FALSE(has(c.next_seven_days, "beyond"));
     CHECK_FALSE(has(c.next_seven_days, "last"));
-    CHECK(c.upcoming.size() == 5);  // everything from S on, soonest first
-    CHECK(c.upcoming.front()->id == "first");
+    CHECK(c.upcoming.size() == 3);  // everything after today, soonest first
+    CHECK(c.upcoming.front()->id == "after");
+    CHECK_FALSE(has(c.upcoming, "first"));  // listed once, under today
+    CHECK_FALSE(has(c.upcoming, "last"));
   }
 }
 
@@ -350,7 +352,7 @@ TEST_CASE("brief::categorise bounds the overdue list") {
   ProjectBrief pb{&p, c, stats_of(c), md};
   const std::string main = main_markdown({pb}, "2025-10-01", s);
   CHECK(main.find("**15 tasks are overdue**") != std::string::npos);
-  CHECK(main.find("**[Backlog](/projects/p1)**: 15 overdue task(s)") != std::string::npos);
+  CHECK(main.find("- **[Backlog](/projects/p1)**: 15 overdue tasks\n") != std::string::npos);
 }
 
 TEST_CASE("brief::categorise picks the current phase and its upcoming tasks") {
@@ -361,6 +363,43 @@ TEST_CASE("brief::categorise picks the current phase and its upcoming tasks") {
   CHECK(has(c.upcoming, "b1"));
   CHECK_FALSE(has(c.upcoming, "b2"));  // not a task of the phase
   CHECK(has(c.next_seven_days, "b2"));
+  // ... but the phase does not hide it: it is among the other upcoming tasks.
+  CHECK(has(c.other_upcoming, "b2"));
+  CHECK(stats_of(c).upcoming == 2);
+  const std::string md = project_markdown(projects[1], c, "America/New_York");
+  CHECK(md.find("**Other tasks in the next 7 days:**\n- 📅 [Not in phase]") != std::string::npos);
+}
+
+TEST_CASE("brief::categorise shows a task once per project section") {
+  auto projects = scenario();
+  const Categories c = categorise(projects[0], "2025-10-01", "America/New_York", scenario_now_at(), Settings{});
+  CHECK(has(c.todays, "a1"));
+  CHECK_FALSE(has(c.upcoming, "a1"));
+  const std::string md = project_markdown(projects[0], c, "America/New_York");
+  const std::string link = "[Write landing copy](";
+  const std::size_t first = md.find(link);
+  REQUIRE(first != std::string::npos);
+  CHECK(md.find(link, first + 1) == std::string::npos);
+}
+
+TEST_CASE("brief::categorise bounds the upcoming lists and counts them in full") {
+  Project p;
+  p.id = "p1";
+  p.name = "Busy";
+  for (int i = 0; i < 14; ++i) {
+    char start[32];
+    std::snprintf(start, sizeof start, "2025-10-%02dT12:00:00Z", i + 2);
+    p.tasks.push_back(task("t" + std::to_string(i), std::string(start)));
+  }
+  const Categories c = categorise(p, "2025-10-01", "UTC", scenario_now_at(), Settings{});
+  CHECK(c.upcoming.size() == 10);
+  CHECK(c.upcoming_total == 14);
+  CHECK(stats_of(c).upcoming == 14);
+  CHECK(stats_of(c).next_seven_days == 7);
+  const std::string md = project_markdown(p, c, "UTC");
+  CHECK(md.find("- *... and 4 more upcoming tasks*\n") != std::string::npos);
+  ProjectBrief pb{&p, c, stats_of(c), md};
+  CHECK(executive_summary({pb}).find("**14 tasks** are upcoming, **7** in the next 7 days") != std::string::npos);
 }
 
 TEST_CASE("brief::trim_text") {
@@ -395,8 +434,7 @@ TEST_CASE("brief::executive_summary wording") {
   ProjectBrief a{&p, {}, {}, ""};
   SUBCASE("minimal") {
     CHECK(executive_summary({a}) ==
-          "You have **1 active projects** with **0 tasks starting today** across **0 projects**. "
-          "**0 tasks** are scheduled upcoming.");
+          "You have **1 active project** and no tasks starting today. **0 tasks** are upcoming.");
   }
   SUBCASE("everything") {
     ProjectBrief b = a;
@@ -406,16 +444,49 @@ TEST_CASE("brief::executive_summary wording") {
     b.stats.next_seven_days = 1;
     b.stats.recently_completed = 5;
     CHECK(executive_summary({a, b}) ==
-          "You have **2 active projects** with **2 tasks starting today** across **1 projects**. "
-          "**3 tasks are overdue**. **4 tasks** are scheduled upcoming, including **1 tasks** in "
-          "the next 7 days and **5 tasks** were completed in the last 24 hours.");
+          "You have **2 active projects** with **2 tasks starting today** across **1 project**. "
+          "**3 tasks are overdue**. **4 tasks** are upcoming, **1** in the next 7 days, and "
+          "**5 tasks** were completed in the last 24 hours.");
   }
-  SUBCASE("completed without next 7 days") {
+  SUBCASE("singular") {
     ProjectBrief b = a;
+    b.stats.todays = 1;
+    b.stats.overdue = 1;
+    b.stats.upcoming = 1;
     b.stats.recently_completed = 1;
-    CHECK(executive_summary({b}).ends_with(
-        "**0 tasks** are scheduled upcoming and **1 tasks** were completed in the last 24 hours."));
+    CHECK(executive_summary({b}) ==
+          "You have **1 active project** with **1 task starting today** across **1 project**. "
+          "**1 task is overdue**. **1 task** is upcoming and **1 task** was completed in the last "
+          "24 hours.");
   }
+}
+
+TEST_CASE("brief::parse_summary reads the counts back") {
+  for (const Totals t : {Totals{1, 0, 0, 0, 0, 0, 0}, Totals{2, 1, 2, 3, 4, 1, 5}, Totals{1, 1, 1, 1, 1, 1, 1},
+                         Totals{20, 20, 600, 123, 4567, 89, 10}}) {
+    const std::string s = executive_summary(t);
+    CAPTURE(s);
+    const auto back = parse_summary(s);
+    REQUIRE(back.has_value());
+    CHECK(back->projects == t.projects);
+    CHECK(back->projects_today == t.projects_today);
+    CHECK(back->today == t.today);
+    CHECK(back->overdue == t.overdue);
+    CHECK(back->upcoming == t.upcoming);
+    CHECK(back->next_seven_days == t.next_seven_days);
+    CHECK(back->completed == t.completed);
+  }
+  CHECK_FALSE(parse_summary("You have **no active projects** to brief today.").has_value());
+  CHECK_FALSE(parse_summary("Anything else").has_value());
+  // An older release's sentence: its counts are not read as zeros.
+  CHECK_FALSE(parse_summary("You have **3 active projects** with **2 tasks starting today** across **1 projects**. "
+                            "**5 tasks** are scheduled upcoming.").has_value());
+}
+
+TEST_CASE("brief::count_of") {
+  CHECK(count_of(0, "task") == "0 tasks");
+  CHECK(count_of(1, "task") == "1 task");
+  CHECK(count_of(2, "project") == "2 projects");
 }
 
 TEST_CASE("brief::priority_actions") {

@@ -263,7 +263,9 @@ TEST_CASE("render::Renderer puts exactly one tracking pixel in the HTML") {
   CHECK(out.html.find("https://build-os.com/briefs/" + uuid) != std::string::npos);
   CHECK(out.html.find("https://build-os.com/settings") != std::string::npos);
   CHECK(out.html.find("Wednesday, October 1, 2025") != std::string::npos);
-  CHECK(out.text.find("Write docs (https://build-os.com/tasks/42)") != std::string::npos);
+  // The text part's links are numbered references, listed after the section.
+  CHECK(out.text.find("Write docs [1]") != std::string::npos);
+  CHECK(out.text.find("\n[1] https://build-os.com/tasks/42\n") > out.text.find("Write docs [1]"));
   CHECK(out.text.find("Email preferences: https://build-os.com/settings") != std::string::npos);
   CHECK(out.text.find("Unsubscribe: https://build-os.com/unsubscribe/tok") != std::string::npos);
   CHECK(out.text.find("&lt;") == std::string::npos);  // text is not HTML-escaped
@@ -362,7 +364,8 @@ TEST_CASE("render::Renderer sends the brief always, the analysis as its own labe
   }
   CHECK(count_of(out.html, "<img") == 1);  // the tracking pixel, nothing else
   CHECK(out.html.find("href=\"https://docs.example.com/g\"") != std::string::npos);
-  CHECK(out.text.find("guide (https://docs.example.com/g)") != std::string::npos);
+  CHECK(out.text.find("guide [") != std::string::npos);
+  CHECK(out.text.find("] https://docs.example.com/g\n") > out.text.find("guide ["));
 
   EmailView blank = view();
   blank.analysis = " \n\t\n";

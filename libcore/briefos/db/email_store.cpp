@@ -40,10 +40,12 @@ SELECT e.id, e.status, e.subject, e.from_email, e.from_name, e.reply_to,
        COALESCE(r.recipient_count, 0) AS recipient_count,
        r.id AS recipient_id, r.recipient_email, r.recipient_name, r.unsubscribe_token,
        u.id IS NOT NULL AS user_exists, u.email AS user_email, u.name AS user_name,
-       p.email_daily_brief, p.is_active,
+       -- A resend forced by an operator (resend --force, migration 0010)
+       -- goes out despite the opt-out and the suppression list.
+       CASE WHEN e.forced THEN true ELSE p.email_daily_brief END AS email_daily_brief, p.is_active,
        b.id AS brief_id, b.brief_date::text AS brief_date,
        b.summary_content AS markdown, b.llm_analysis AS analysis,
-       s.reason AS suppressed
+       CASE WHEN e.forced THEN NULL ELSE s.reason END AS suppressed
   FROM emails e
   LEFT JOIN LATERAL (SELECT r.*, count(*) OVER () AS recipient_count
                        FROM email_recipients r

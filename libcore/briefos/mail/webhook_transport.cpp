@@ -85,22 +85,39 @@ public:
     curl_easy_setopt(m_curl, CURLOPT_ERRORBUFFER, nullptr);
     curl_slist_free_all(headers);
     const std::string to = m.recipients.empty() ? std::string() : m.recipients.front();
+    // What happened, classified by the one table (mail/reply.cpp): no
+    // connection is the receiver's outage (no attempt used), a lost or
+    // timed-out request after it a transient failure, and the status code
+    // decides the rest.
+    Reply reply;
     if (rc != CURLE_OK) {
+      const bool no_connection = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
+                                 || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION
+                                 || (rc == CURLE_OPERATION_TIMEDOUT && status == 0 && !connected());
+      reply.stage = no_connection ? Stage::connect : Stage::response;
       // libcurl's message may quote the URL too.
-      throw SendError("could not send email to \"" + to + "\" via webhook " + m_shown + ": "
-                          + util::redact(errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc)),
-                      FailureKind::transient);
+      reply.text = util::redact(errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc));
+    } else {
+      if (status >= 200 && status < 300) return;
+      reply.stage = Stage::response;
+      reply.code = static_cast<int>(status);
+      reply.text = "HTTP " + std::to_string(status);
     }
-    if (status >= 200 && status < 300) return;
-    const std::string msg = "could not send email to \"" + to + "\" via webhook " + m_shown
-                            + ": HTTP " + std::to_string(status);
-    if (status == 408 || status == 429 || status >= 500) throw SendError(msg, FailureKind::transient, status);
-    throw SendError(msg, FailureKind::permanent, status);
+    const FailureKind kind = classify(reply);
+    const std::string msg = "could not send email to \"" + to + "\" via webhook " + m_shown + ": " + reply.text;
+    throw SendError(msg, kind, std::move(reply));
   }
 
   std::string describe() const override { return "webhook+" + m_shown; }
 
 private:
+  // True once the last request got a TCP connection.
+  bool connected() const {
+    double connect_time = 0;
+    curl_easy_getinfo(m_curl, CURLINFO_CONNECT_TIME, &connect_time);
+    return connect_time > 0;
+  }
+
   CURL* m_curl = nullptr;
   std::string m_url;    // as given: only for libcurl
   std::string m_shown;  // m_url with its credentials masked: for every message

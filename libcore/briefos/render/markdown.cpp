@@ -23,25 +23,16 @@
 
 #include <md4c.h>
 
-#include <array>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace briefos::render {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> bare_prefixes{"projects/", "tasks/", "notes/", "phases/", "briefs/"};
-
 constexpr unsigned md_flags = MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-// "/x" but not "//x".
-bool is_root_relative(std::string_view s, std::size_t i) {
-  return i < s.size() && s[i] == '/' && (i + 1 >= s.size() || s[i + 1] != '/');
-}
 
 void escape_into(std::string& out, std::string_view text) {
   for (const char c : text) {
@@ -76,6 +67,26 @@ std::optional<std::string> attribute_text(const MD_ATTRIBUTE& a) {
   return out;
 }
 
+// The inline styles of the email's HTML (HtmlOptions::email_styles): mail
+// clients drop <style> blocks and external CSS, so each tag carries its own.
+// Kept short: they repeat on every list item, and the HTML part has a size
+// budget. Mid-tone colours on no background of their own read in light and
+// in dark mode.
+std::string_view email_style(std::string_view name) {
+  if (name == "h1") return "margin:16px 0 8px;font-size:20px;line-height:1.3";
+  if (name == "h2") return "margin:24px 0 8px;padding-top:16px;border-top:1px solid #d4d4d8;font-size:18px;line-height:1.3";
+  if (name == "h3") return "margin:14px 0 4px;font-size:15px";
+  if (name == "p") return "margin:0 0 10px";
+  if (name == "ul" || name == "ol") return "margin:0 0 10px;padding-left:20px";
+  if (name == "li") return "margin:0 0 4px";
+  if (name == "a") return "color:#2563eb";
+  if (name == "em") return "color:#71717a";
+  if (name == "hr") return "display:none";  // the h2 rule separates the sections
+  if (name == "blockquote") return "margin:0 0 10px;padding-left:12px;border-left:3px solid #d4d4d8";
+  if (name == "pre") return "white-space:pre-wrap;word-break:break-word";
+  return {};
+}
+
 // The two writers behind md4c's callbacks.
 struct Writer {
   Writer(const LinkPolicy& p, bool h, bool t, Work* w) : policy(p), want_html(h), want_text(t), work(w) {}
@@ -84,6 +95,24 @@ struct Writer {
   bool want_html;
   bool want_text;
   Work* work;
+  HtmlOptions hopt;
+  TextLinks text_links = TextLinks::inline_urls;
+
+  // Text part references (TextLinks::references): the section's URLs, in
+  // order, each numbered once; written before the next H1/H2 and at the end.
+  std::vector<std::string> refs;
+  std::unordered_map<std::string, std::size_t> ref_numbers;
+  std::size_t next_ref = 1;
+
+  // HTML list cut (HtmlOptions::list_items): the top-level list's items so
+  // far, whether the current one is left out, how many were, and the
+  // section (H2) a "more" line links to.
+  std::size_t list_seen = 0;
+  std::size_t list_skipped = 0;
+  bool skipping = false;
+  bool in_h2 = false;
+  std::string section_name;
+  std::string section_url;
   std::string html;
   std::string text;
 
@@ -154,7 +183,7 @@ struct Writer {
 
   // --- HTML part ------------------------------------------------------------------
   void tag(std::string_view s) {
-    if (want_html && image_depth == 0) {
+    if (want_html && image_depth == 0 && !skipping) {
       step();
       html += s;
     }
@@ -162,7 +191,45 @@ struct Writer {
   void body(std::string_view s) {
     if (!want_html) return;
     step(s.size());
-    escape_into(html, s);
+    if (in_h2 && hopt.list_items > 0 && section_name.size() < 512) section_name.append(s);
+    if (!skipping) escape_into(html, s);
+  }
+  // "<name>", with its email style when asked for; `attrs` start with a space.
+  std::string open(std::string_view name, std::string_view attrs = {}) const {
+    std::string t = "<" + std::string(name) + std::string(attrs);
+    const std::string_view st = hopt.email_styles ? email_style(name) : std::string_view{};
+    if (!st.empty()) t += " style=\"" + std::string(st) + "\"";
+    return t + ">";
+  }
+  void flush_refs() {
+    if (refs.empty()) return;
+    end_block();
+    sep = Sep::blank;
+    std::string block;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      block += (i == 0 ? "[" : "\n[") + std::to_string(next_ref + i) + "] " + refs[i];
+    }
+    put(block);
+    next_ref += refs.size();
+    refs.clear();
+    ref_numbers.clear();
+    sep = Sep::blank;
+  }
+  // The line that stands for a cut list's left-out items.
+  void more_line() {
+    const std::string n = std::to_string(list_skipped);
+    std::string li = open("li") + open("em");
+    if (!section_url.empty()) {
+      std::string href;
+      escape_into(href, section_url);
+      li += open("a", " href=\"" + href + "\"");
+      li += "&hellip; and " + n + " more in ";
+      escape_into(li, section_name);
+      li += " &rarr;</a>";
+    } else {
+      li += "&hellip; and " + n + " more";
+    }
+    tag(li + "</em></li>\n");
   }
   // Text of both parts.
   void both(std::string_view s) {
@@ -173,34 +240,41 @@ struct Writer {
   // --- blocks ---------------------------------------------------------------------
   void enter_block(MD_BLOCKTYPE type, void* detail) {
     step();
+    if (type == MD_BLOCK_H && static_cast<MD_BLOCK_H_DETAIL*>(detail)->level <= 2 && lists.empty()) flush_refs();
     if (type != MD_BLOCK_DOC && type != MD_BLOCK_LI && type != MD_BLOCK_TH && type != MD_BLOCK_TD) start_block();
     switch (type) {
       case MD_BLOCK_DOC: break;
       case MD_BLOCK_QUOTE:
-        tag("<blockquote>\n");
+        tag(open("blockquote") + "\n");
         flush_sep();
         push_prefix("> ");
         break;
       case MD_BLOCK_UL:
-        tag("<ul>\n");
+        tag(open("ul") + "\n");
+        if (lists.empty()) list_seen = list_skipped = 0;
         lists.push_back({false, static_cast<MD_BLOCK_UL_DETAIL*>(detail)->is_tight != 0, 1});
         break;
       case MD_BLOCK_OL: {
         const auto* d = static_cast<MD_BLOCK_OL_DETAIL*>(detail);
-        tag(d->start == 1 ? std::string("<ol>\n") : "<ol start=\"" + std::to_string(d->start) + "\">\n");
+        tag(open("ol", d->start == 1 ? std::string() : " start=\"" + std::to_string(d->start) + "\"") + "\n");
+        if (lists.empty()) list_seen = list_skipped = 0;
         lists.push_back({true, d->is_tight != 0, d->start});
         break;
       }
       case MD_BLOCK_LI: {
         const auto* d = static_cast<MD_BLOCK_LI_DETAIL*>(detail);
         List& l = lists.back();
+        if (lists.size() == 1 && hopt.list_items > 0 && ++list_seen > hopt.list_items) {
+          skipping = true;
+          ++list_skipped;
+        }
         std::string marker = l.ordered ? std::to_string(l.next++) + ". " : "- ";
         if (d->is_task != 0) {
           const bool done = d->task_mark == 'x' || d->task_mark == 'X';
-          tag(done ? "<li><input type=\"checkbox\" disabled checked>" : "<li><input type=\"checkbox\" disabled>");
+          tag(open("li") + (done ? "<input type=\"checkbox\" disabled checked>" : "<input type=\"checkbox\" disabled>"));
           marker += done ? "[x] " : "[ ] ";
         } else {
-          tag("<li>");
+          tag(open("li"));
         }
         put(marker);
         after_marker = true;
@@ -208,18 +282,23 @@ struct Writer {
         break;
       }
       case MD_BLOCK_HR:
-        tag("<hr>\n");
+        tag(open("hr") + "\n");
         put("---");
         break;
       case MD_BLOCK_H: {
         const unsigned level = static_cast<MD_BLOCK_H_DETAIL*>(detail)->level;
-        tag("<h" + std::to_string(level) + ">");
+        tag(open("h" + std::to_string(level)));
+        if (level == 2 && hopt.list_items > 0) {
+          in_h2 = true;
+          section_name.clear();
+          section_url.clear();
+        }
         put(std::string(level, '#') + " ");
         break;
       }
-      case MD_BLOCK_CODE: tag("<pre><code>"); break;
+      case MD_BLOCK_CODE: tag(open("pre") + "<code>"); break;
       case MD_BLOCK_HTML: break;  // never reported: MD_FLAG_NOHTML
-      case MD_BLOCK_P: tag("<p>"); break;
+      case MD_BLOCK_P: tag(open("p")); break;
       case MD_BLOCK_TABLE: tag("<table>\n"); break;
       case MD_BLOCK_THEAD: tag("<thead>\n"); break;
       case MD_BLOCK_TBODY: tag("<tbody>\n"); break;
@@ -254,6 +333,7 @@ struct Writer {
         break;
       case MD_BLOCK_UL:
       case MD_BLOCK_OL:
+        if (lists.size() == 1 && list_skipped > 0) more_line();
         tag(type == MD_BLOCK_UL ? "</ul>\n" : "</ol>\n");
         lists.pop_back();
         sep = Sep::none;
@@ -261,12 +341,14 @@ struct Writer {
         break;
       case MD_BLOCK_LI:
         tag("</li>\n");
+        if (lists.size() == 1) skipping = false;
         pop_prefix();
         sep = lists.back().tight ? Sep::line : Sep::blank;
         break;
       case MD_BLOCK_HR: end_block(); break;
       case MD_BLOCK_H:
         tag("</h" + std::to_string(static_cast<MD_BLOCK_H_DETAIL*>(detail)->level) + ">\n");
+        in_h2 = false;
         end_block();
         break;
       case MD_BLOCK_CODE:
@@ -300,7 +382,7 @@ struct Writer {
   void enter_span(MD_SPANTYPE type, void* detail) {
     step();
     switch (type) {
-      case MD_SPAN_EM: tag("<em>"); if (image_depth == 0) put("*"); break;
+      case MD_SPAN_EM: tag(open("em")); if (image_depth == 0) put("*"); break;
       case MD_SPAN_STRONG: tag("<strong>"); if (image_depth == 0) put("**"); break;
       case MD_SPAN_DEL: tag("<del>"); if (image_depth == 0) put("~~"); break;
       case MD_SPAN_CODE: tag("<code>"); break;
@@ -312,10 +394,10 @@ struct Writer {
           if (const auto href = attribute_text(d->href)) l.url = resolve_link(policy, *href);
         }
         if (l.url) {
-          std::string open = "<a href=\"";
-          escape_into(open, *l.url);
-          open += "\">";
-          tag(open);
+          if (in_h2 && section_url.empty()) section_url = *l.url;
+          std::string href;
+          escape_into(href, *l.url);
+          tag(open("a", " href=\"" + href + "\""));
         }
         flush_sep();
         l.text_start = text.size();
@@ -345,7 +427,14 @@ struct Writer {
           const std::string_view label = std::string_view(text).substr(l.text_start);
           const std::string_view url = *l.url;
           const bool same = label == url || (url.substr(0, 7) == "mailto:" && label == url.substr(7));
-          if (!same) put(" (" + *l.url + ")");
+          if (same) break;
+          if (text_links == TextLinks::inline_urls) {
+            put(" (" + *l.url + ")");
+          } else {
+            auto [it, added] = ref_numbers.emplace(*l.url, next_ref + refs.size());
+            if (added) refs.push_back(*l.url);
+            put(" [" + std::to_string(it->second) + "]");
+          }
         }
         break;
       }
@@ -401,9 +490,12 @@ int cb_text(MD_TEXTTYPE t, const MD_CHAR* s, MD_SIZE n, void* w) {
   return 0;
 }
 
-Writer render(std::string_view markdown, const LinkPolicy& policy, bool html, bool text, Work* work) {
+Writer render(std::string_view markdown, const LinkPolicy& policy, bool html, bool text, Work* work,
+              const HtmlOptions& hopt = {}, TextLinks links = TextLinks::inline_urls) {
   const std::string md = absolutize_markdown(markdown, policy.base, work);
   Writer w{policy, html, text, work};
+  w.hopt = hopt;
+  w.text_links = links;
   w.html.reserve(html ? md.size() * 2 : 0);
   w.text.reserve(text ? md.size() + 64 : 0);
   MD_PARSER parser{};
@@ -419,74 +511,12 @@ Writer render(std::string_view markdown, const LinkPolicy& policy, bool html, bo
   if (md_parse(input.data(), static_cast<MD_SIZE>(input.size()), &parser, &w) != 0) {
     throw Error("could not render the brief's Markdown");
   }
+  if (text) w.flush_refs();
   if (text && !w.text.empty() && w.text.back() != '\n') w.text += '\n';
   return w;
 }
 
 }  // namespace
-
-std::string absolutize_markdown(std::string_view md, std::string_view base_url, Work* work) {
-  std::string base(base_url);
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string out;
-  out.reserve(md.size() + 512);
-  bool line_start = true;
-  for (std::size_t i = 0; i < md.size(); ++i) {
-    if (work != nullptr) ++work->steps;
-    const char c = md[i];
-    if (line_start) {
-      // A reference definition: up to three spaces, [label]: /path. The
-      // search for "]:" stays on this line, so each byte is looked at a
-      // bounded number of times.
-      std::size_t j = i;
-      while (j < md.size() && j - i < 3 && md[j] == ' ') ++j;
-      if (j < md.size() && md[j] == '[') {
-        std::size_t nl = md.find('\n', j);
-        if (nl == std::string_view::npos) nl = md.size();
-        if (work != nullptr) work->steps += nl - j;
-        const std::size_t close = md.substr(j, nl - j).find("]:");
-        if (close != std::string_view::npos) {
-          std::size_t k = j + close + 2;
-          while (k < md.size() && (md[k] == ' ' || md[k] == '\t')) ++k;
-          if (is_root_relative(md, k)) {
-            out.append(md.substr(i, k - i));
-            out += base;
-            out += '/';
-            i = k;
-            line_start = false;
-            continue;
-          }
-        }
-      }
-    }
-    // [t](/x) and ![a](/x)
-    if (c == '(' && i > 0 && md[i - 1] == ']' && is_root_relative(md, i + 1)) {
-      out += '(';
-      out += base;
-      line_start = false;
-      continue;
-    }
-    // href="/x" and src="/x" (raw HTML is text, but the reference rewrote them)
-    if (c == '"' && is_root_relative(md, i + 1)
-        && ((i >= 5 && md.substr(i - 5, 5) == "href=") || (i >= 4 && md.substr(i - 4, 4) == "src="))) {
-      out += '"';
-      out += base;
-      line_start = false;
-      continue;
-    }
-    // Bare /projects/... after whitespace or at the start of a line.
-    if (c == '/' && (i == 0 || is_space(md[i - 1]))) {
-      bool matched = false;
-      for (const std::string_view p : bare_prefixes) {
-        if (md.substr(i + 1, p.size()) == p) matched = true;
-      }
-      if (matched) out += base;
-    }
-    out += c;
-    line_start = c == '\n';
-  }
-  return out;
-}
 
 std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy, Work* work) {
   return std::move(render(markdown, policy, true, false, work).html);
@@ -494,6 +524,15 @@ std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy
 
 std::string markdown_to_text(std::string_view markdown, const LinkPolicy& policy, Work* work) {
   return std::move(render(markdown, policy, false, true, work).text);
+}
+
+std::string markdown_to_html(std::string_view markdown, const LinkPolicy& policy, const HtmlOptions& options,
+                             Work* work) {
+  return std::move(render(markdown, policy, true, false, work, options).html);
+}
+
+std::string markdown_to_text(std::string_view markdown, const LinkPolicy& policy, TextLinks links, Work* work) {
+  return std::move(render(markdown, policy, false, true, work, {}, links).text);
 }
 
 std::string markdown_to_html(std::string_view markdown, std::string_view base_url) {

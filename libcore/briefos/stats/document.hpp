@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// For the renderers in stats/ only: the typed document every report becomes
+// For the renderers in stats/ and the tables of briefos-queue (app/queue/
+// output.cpp): the typed document every report becomes
 // before a format shows it (sections of columns with a kind: count, ratio,
 // seconds, time, ...), and the text of one cell, for people (human) or for
 // machines (machine). One place decides how a kind looks, so the table, the

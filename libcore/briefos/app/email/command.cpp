@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// briefos-email's three runs: --preview (compose one brief's email from the
+// briefos-email's three runs without a subcommand (a subcommand, given,
+// runs its own body: commands.hpp): --preview (compose one brief's email from the
 // database, send nothing), --dry-run (decide and compose every due or named
 // job, claim and write nothing) and the sending worker (the Sender under
 // worker::run, with its batching hooks, reporting each email as it is
@@ -204,6 +205,9 @@ std::function<int(cli::Context&)> setup(cli::Tool& tool) {
   auto o = std::make_shared<Options>();
   add_options(tool, *o);
   return [o](cli::Context& ctx) -> int {
+    for (const Subcommand& c : o->commands) {
+      if (c.app->parsed()) return c.run(ctx);
+    }
     const Settings settings = make_settings(*o);
     if (!o->preview.empty()) return run_preview(ctx, *o, settings);
     if (o->dry_run) return run_dry(ctx, *o, settings);

@@ -143,6 +143,7 @@ Composed compose(const Settings& settings,
   v.preferences_url = base + "/settings";
   v.unsubscribe_url = unsub;
   if (row.tracking_enabled) v.tracking_url = tracking_url(settings, base, row.tracking_id);
+  v.postal_address = settings.postal_address;
   Composed c;
   c.rendered = renderer.render(v);
 

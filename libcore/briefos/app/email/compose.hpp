@@ -31,6 +31,7 @@ struct Settings {
   std::string unsubscribe_url;            // "{token}" is replaced; default base + /unsubscribe/{token}
   std::string unsubscribe_mailto;         // address; default unsubscribe@<message id domain>
   std::string message_id_domain;          // default: the From address's domain
+  std::string postal_address;             // --postal-address: shown in the footer
   render::TemplateSet templates = render::builtin_templates();
 };
 

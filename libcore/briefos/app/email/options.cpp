@@ -2,6 +2,8 @@
 // briefos-email's options and their validation (see options.hpp).
 #include "briefos/app/email/options.hpp"
 
+#include "briefos/app/email/commands.hpp"
+
 #include "briefos/error.hpp"
 #include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
@@ -95,6 +97,9 @@ void add_options(cli::Tool& tool, Options& o) {
                     ->delimiter(',')
                     ->default_str(""),
                 {"BRIEFOS_LINK_ALLOW"});
+  tool.bind_env(app.add_option("--postal-address", o.postal_address, "Postal address for the email footer")
+                    ->type_name("TEXT"),
+                {"BRIEFOS_POSTAL_ADDRESS"});
   auto* trk = app.add_option("--tracking-url", o.tracking_url, "Open-pixel URL prefix")->type_name("URL");
   tool.bind_env(trk, {"BRIEFOS_TRACKING_URL"});
   auto* unsub = app.add_option("--unsubscribe-url", o.unsubscribe_url, "Unsubscribe URL ({token})")
@@ -118,6 +123,28 @@ void add_options(cli::Tool& tool, Options& o) {
                    ->type_name("BRIEF_ID");
   app.add_option("--output", o.output, "Write the --preview to FILE")->type_name("FILE")->needs(prev);
   app.add_flag("--html", o.html, "With --preview: only the HTML part")->needs(prev);
+
+  // The operator's subcommands (commands.hpp), one line each. With none,
+  // briefos-email is the sending worker exactly as before.
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  o.commands.push_back(add_resend(tool, o));
+  o.commands.push_back(add_suppress(tool, o));
+  o.commands.push_back(add_unsuppress(tool, o));
+  o.commands.push_back(add_suppressions(tool, o));
+  o.commands.push_back(add_unsubscribe(tool, o));
+  o.commands.push_back(add_bounces(tool, o));
+  std::string names;
+  for (const Subcommand& c : o.commands) names += (names.empty() ? "" : ", ") + c.app->get_name();
+  app.footer("Commands: " + names + "\n(none: send). See briefos-email(1) for every option and exit status.");
+}
+
+void add_dry_run_flag(CLI::App& sub, Options& o, const std::string& help) {
+  sub.add_flag("-n,--dry-run", o.dry_run, help);
+}
+
+void add_json_flag(CLI::App& sub, Options& o, const std::string& help) {
+  sub.add_flag("--json", o.json, help);
 }
 
 mime::Mailbox parse_mailbox(const std::string& option, const std::string& text) {
@@ -185,6 +212,10 @@ Settings make_settings(const Options& o) {
     }
   }
   s.link_allow = o.link_allow;
+  if (o.postal_address.find_first_of("\r\n") != std::string::npos || o.postal_address.size() > 512) {
+    throw UsageError("invalid value for option --postal-address: one line of at most 512 bytes");
+  }
+  s.postal_address = o.postal_address;
   s.tracking_url = o.tracking_url;
   s.unsubscribe_url = o.unsubscribe_url;
   if (!o.unsubscribe_mailto.empty()) {

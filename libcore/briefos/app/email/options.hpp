@@ -13,6 +13,7 @@
 #include "briefos/worker.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <istream>
 #include <string>
 #include <vector>
@@ -26,6 +27,13 @@ inline constexpr std::size_t flush_group = 32;
 // Relay failures in a row after which a --drain, --once or --jobs run stops
 // (exit 6); a long-running worker keeps trying (0).
 inline constexpr int default_max_relay_failures = 5;
+
+// A subcommand of briefos-email (declared in app/email/commands.hpp, each
+// in its own file): its CLI11 app and the body run when it was given.
+struct Subcommand {
+  CLI::App* app = nullptr;
+  std::function<int(cli::Context&)> run;
+};
 
 struct Options {
   worker::Options worker;
@@ -44,6 +52,7 @@ struct Options {
   std::string reply_to;
   std::string base_url = "https://localhost";
   std::vector<std::string> link_allow;
+  std::string postal_address;
   std::string tracking_url;
   std::string unsubscribe_url;
   std::string unsubscribe_mailto;
@@ -56,10 +65,19 @@ struct Options {
   int flush_interval_ms = 50;
   std::string preview;
   std::string output;
+  // resend, suppress, ...; none given: the sending worker (or --preview,
+  // --dry-run) as ever.
+  std::vector<Subcommand> commands;
 };
 
 // Declare briefos-email's options on `tool`, bound to `o`.
 void add_options(cli::Tool& tool, Options& o);
+
+// A subcommand's --dry-run and --json: bound to the worker's own flags, so
+// `briefos-email --dry-run resend ...` and `briefos-email resend ...
+// --dry-run` are the same run.
+void add_dry_run_flag(CLI::App& sub, Options& o, const std::string& help);
+void add_json_flag(CLI::App& sub, Options& o, const std::string& help);
 
 // Parse "Name <addr>" or "addr" into a mailbox. Throws UsageError naming
 // `option` for anything else (and for CR/LF or quotes that would need

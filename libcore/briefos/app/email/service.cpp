@@ -47,6 +47,7 @@
 #include "briefos/delivery.hpp"
 #include "briefos/error.hpp"
 #include "briefos/mime.hpp"
+#include "briefos/util/secrets.hpp"
 #include "briefos/util/stop.hpp"
 #include "briefos/util/text.hpp"
 
@@ -367,7 +368,9 @@ worker::Outcome Sender::accepted(db::Session& session, Slot& slot, const queue::
 
 worker::Outcome Sender::refused(db::Session& session, const queue::Job& job, Delivery& d, const Ready& ready,
                                 const mail::SendError& failure) {
-  d.error = failure.what();
+  // Masked where it is stored, too: a transport's text may quote a URL with
+  // a token (the webhook's are masked at the source already).
+  d.error = util::redact(failure.what());
   d.reply = failure.reply().to_json();
   const bool last = queue::gives_up(job, m_retry, queue::Clock::now());
   const delivery::AfterFailure next = delivery::after_failure(failure.kind(), last);
