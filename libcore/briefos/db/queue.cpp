@@ -506,6 +506,13 @@ int extend_leases(db::Transaction& tx, const std::string& worker_id, const std::
   return detail::extend_leases(db::detail::tx(tx), worker_id, ids, lease);
 }
 RescueCounts rescue_expired(db::Transaction& tx) { return detail::rescue_expired(db::detail::tx(tx)); }
+RescueCounts rescue_held_by(db::Transaction& tx, const std::string& worker_id) {
+  pqxx::transaction_base& t = db::detail::tx(tx);
+  t.exec_params("UPDATE queue_jobs SET locked_until = now() - interval '1 millisecond'"
+                " WHERE status = 'processing' AND locked_by = $1",
+                worker_id);
+  return detail::rescue_expired(t);
+}
 bool cancel(db::Transaction& tx, long long id, const std::string& reason) {
   return detail::cancel(db::detail::tx(tx), id, reason);
 }

@@ -31,6 +31,9 @@ Pooling pooling() {
 
 struct Session::Impl {
   std::unique_ptr<pqxx::connection> cx;
+  std::string url;
+  std::string application_name;
+  unsigned epoch = 0;
 };
 
 Session::Session(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -40,8 +43,18 @@ std::unique_ptr<Session> Session::open(const std::string& url, const std::string
   (void)pooling();  // a bad BRIEFOS_POOLER is a usage error before any work
   auto impl = std::make_unique<Impl>();
   impl->cx = connect(url, application_name);
+  impl->url = url;
+  impl->application_name = application_name;
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
+
+void Session::reconnect() {
+  auto fresh = connect(m_impl->url, m_impl->application_name);
+  m_impl->cx = std::move(fresh);
+  ++m_impl->epoch;
+}
+
+unsigned Session::epoch() const noexcept { return m_impl->epoch; }
 
 bool Session::is_open() const noexcept { return m_impl->cx && m_impl->cx->is_open(); }
 

@@ -61,6 +61,17 @@ public:
   // (see Listener); returns at once when one arrives.
   void await_notification(std::chrono::milliseconds timeout);
 
+  // Replace a lost connection with a new one to the same URL, in place (the
+  // worker's reconnect after a failover: a multi-host URL with
+  // target_session_attrs=read-write then reaches the promoted standby).
+  // Throws DatabaseUnreachable as open() does. Session state (LISTEN,
+  // prepared statements) does not survive; a Listener must be made anew.
+  void reconnect();
+
+  // How many times reconnect() succeeded: who keeps state per session (the
+  // email sender's batch) drops it when this changes.
+  unsigned epoch() const noexcept;
+
 private:
   friend struct detail::Access;
   struct Impl;
