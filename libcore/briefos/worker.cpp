@@ -687,7 +687,7 @@ void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
                                "Idle poll backstop in ms [2000]")
       ->type_name("MS")->check(CLI::Range(10, 600000));
   duration_option(app, "--reconnect-for", opts.reconnect_for,
-                  "After losing the database mid-run, keep reconnecting this long, then exit 3 (0: exit at once)",
+                  "Reconnect this long after a lost connection",
                   true);
   add_retry_options(app, opts.retry);
 }
