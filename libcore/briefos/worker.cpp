@@ -23,8 +23,17 @@
 // lease until it expires and is then rescued: at-least-once delivery, which
 // is why handlers must be idempotent (see ARCHITECTURE.md).
 //
-// A lost database connection ends the slot: jobs it held stay processing
-// with a lease, to be rescued, and the run reports it (exit status 3).
+// A lost database connection: with Options::reconnect_for (--reconnect-for)
+// the slot (and the heartbeat) reconnects in place, 0.5 s between attempts
+// doubling to 10 s, a warning per attempt, for at most that long; a multi-host
+// URL with target_session_attrs=read-write thus follows a failover to the
+// promoted standby. The slot then rescues every job the database still shows
+// held by it (queue::rescue_held_by): it holds nothing in memory any more,
+// and whether their last transaction committed is unknown, so the fenced
+// completion decides (a committed one is not touched, the rest are done
+// again). Without it, or once it runs out, the slot ends: jobs it held stay
+// processing with a lease, to be rescued, and the run reports it (exit
+// status 3).
 #include "briefos/worker.hpp"
 
 #include "briefos/util/stop.hpp"
@@ -180,6 +189,58 @@ bool wait_for_resume(Shared& s) {
   return !s.should_stop();
 }
 
+// The run gives up on the database: every slot stops, exit status 3.
+void give_up(Shared& s, const std::string& error) {
+  std::lock_guard lock(s.mu);
+  if (s.lost_message.empty()) s.lost_message = error;
+  s.connection_lost = true;
+  s.cv.notify_all();
+}
+
+// Reconnect `cx` in place after `error` lost it: 0.5 s before the first
+// attempt, doubling to 10 s, a warning per attempt, until
+// Options::reconnect_for has passed since the loss. False when it gave up
+// (or reconnect_for is 0) or the run is stopping anyway.
+bool reconnect(Shared& s, db::Session& cx, const std::string& who, std::string error) {
+  if (s.opts.reconnect_for.count() <= 0) return false;
+  using clock = std::chrono::steady_clock;
+  const auto give_up_at = clock::now() + s.opts.reconnect_for;
+  auto delay = std::chrono::milliseconds(500);
+  for (int attempt = 1;; ++attempt) {
+    const auto at = std::min(clock::now() + delay, give_up_at);
+    spdlog::warn("{}: lost the database connection ({}); reconnecting in {:.1f} s (attempt {}, giving up {:.0f} s "
+                 "after the loss)",
+                 who, db::redact(error), std::chrono::duration<double>(at - clock::now()).count(), attempt,
+                 std::chrono::duration<double>(s.opts.reconnect_for).count());
+    {
+      std::unique_lock lock(s.mu);
+      while (!s.should_stop() && clock::now() < at) {
+        s.cv.wait_until(lock, std::min(at, clock::now() + std::chrono::milliseconds(200)));
+      }
+    }
+    if (s.should_stop()) return false;
+    try {
+      cx.reconnect();
+      spdlog::warn("{}: reconnected to the database (attempt {})", who, attempt);
+      return true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (clock::now() >= give_up_at) {
+      spdlog::error("{}: could not reconnect to the database within {:.0f} s; stopping", who,
+                    std::chrono::duration<double>(s.opts.reconnect_for).count());
+      return false;
+    }
+    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(10));
+  }
+}
+
+// One slot's claim loop on `cx` until the mode's end or a stop. Returns the
+// error if the connection was lost (the caller reconnects or gives up),
+// else an empty string.
+std::string work_slot(Shared& s, int slot, const std::string& worker_id, db::Session& session,
+                      bool& claimed_once);
+
 void run_slot(Shared& s, int slot) {
   const std::string worker_id =
       (s.opts.worker_id.empty() ? default_worker_id() : s.opts.worker_id) + ":" + std::to_string(slot);
@@ -187,14 +248,46 @@ void run_slot(Shared& s, int slot) {
   try {
     cx = db::Session::open(s.url, s.app_name);
   } catch (const std::exception& e) {
-    std::lock_guard lock(s.mu);
-    s.lost_message = e.what();
-    s.connection_lost = true;
-    s.cv.notify_all();
+    give_up(s, e.what());
     return;
   }
-  queue::ClaimOptions claim{s.types, s.opts.batch, worker_id, s.opts.lease};
   bool claimed_once = false;
+  for (;;) {
+    const std::string lost = work_slot(s, slot, worker_id, *cx, claimed_once);
+    if (lost.empty()) return;
+    {
+      // Whatever this slot held is no longer in hand; the heartbeat stops
+      // extending it.
+      std::lock_guard lock(s.mu);
+      for (auto it = s.in_flight.begin(); it != s.in_flight.end();) {
+        it = it->second == worker_id ? s.in_flight.erase(it) : std::next(it);
+      }
+    }
+    if (!reconnect(s, *cx, "worker slot " + std::to_string(slot), lost)) {
+      give_up(s, lost);
+      return;
+    }
+    try {
+      db::Transaction tx{*cx};
+      const auto c = queue::rescue_held_by(tx, worker_id);
+      tx.commit();
+      if (c.retried + c.failed > 0) {
+        spdlog::warn("worker slot {}: {} job(s) it held when the connection was lost will be done again "
+                     "({} failed for good)", slot, c.retried + c.failed, c.failed);
+        std::lock_guard lock(s.mu);
+        s.totals.rescued += c.retried + c.failed;
+      }
+    } catch (const std::exception& e) {
+      if (!cx->lost(e)) throw;
+      // Lost again at once: the next round of the loop notices.
+    }
+  }
+}
+
+std::string work_slot(Shared& s, int slot, const std::string& worker_id, db::Session& session,
+                      bool& claimed_once) {
+  db::Session* const cx = &session;
+  queue::ClaimOptions claim{s.types, s.opts.batch, worker_id, s.opts.lease};
   try {
     while (!s.should_stop()) {
       if (s.opts.mode == Mode::once && claimed_once) break;
@@ -291,13 +384,7 @@ void run_slot(Shared& s, int slot) {
             }
           }
         }
-        if (conn_lost) {
-          std::lock_guard lock(s.mu);
-          s.lost_message = conn_error;
-          s.connection_lost = true;
-          s.cv.notify_all();
-          throw DatabaseUnreachable(conn_error);
-        }
+        if (conn_lost) throw DatabaseUnreachable(conn_error);
         if (lost) {
           spdlog::warn("job {} was lost (lease expired or cancelled); its work was rolled back", job.id);
           report(s, job, Status::lost, nullptr, outcome.error, secs);
@@ -448,19 +535,14 @@ void run_slot(Shared& s, int slot) {
       }
     }
   } catch (const std::exception& e) {
-    if (db::is_connection_lost(e) || (cx && !cx->is_open())) {
-      std::lock_guard lock(s.mu);
-      if (s.lost_message.empty()) s.lost_message = e.what();
-      s.connection_lost = true;
-      s.cv.notify_all();
-      return;
-    }
+    if (db::is_connection_lost(e) || !cx->is_open()) return e.what();
     // Any other error in the loop itself (not in a handler) is a bug or a
     // database error on queue statements: stop this slot, report it.
     spdlog::error("worker slot {} stopped: {}", slot, db::redact(e.what()));
     std::lock_guard lock(s.mu);
     ++s.totals.failed;
   }
+  return "";
 }
 
 void run_heartbeat(Shared& s) {
@@ -514,8 +596,23 @@ void run_heartbeat(Shared& s) {
         next_rescue = now + std::chrono::seconds(30);
       }
     } catch (const std::exception& e) {
-      spdlog::warn("heartbeat: {}", db::redact(e.what()));
-      if (!cx->is_open()) return;
+      if (cx->is_open() && !db::is_connection_lost(e)) {
+        spdlog::warn("heartbeat: {}", db::redact(e.what()));
+        continue;
+      }
+      // The receiver refers to the old connection: drop it first.
+      listener.reset();
+      if (!reconnect(s, *cx, "heartbeat", e.what())) {
+        if (s.opts.reconnect_for.count() > 0 && !s.done.load()) give_up(s, e.what());
+        if (s.opts.reconnect_for.count() <= 0) spdlog::warn("heartbeat: {}", db::redact(e.what()));
+        return;
+      }
+      try {
+        if (s.opts.mode == Mode::run) listener = std::make_unique<db::Listener>(*cx, "briefos_jobs", [&s] { s.wake(); });
+      } catch (const std::exception& again) {
+        spdlog::warn("heartbeat: could not LISTEN again: {}", db::redact(again.what()));
+      }
+      s.wake();
     }
   }
 }
@@ -589,6 +686,9 @@ void add_options(CLI::App& app, Options& opts, std::string& jobs_from) {
                                [&opts](const int& v) { opts.poll = std::chrono::milliseconds(v); },
                                "Idle poll backstop in ms [2000]")
       ->type_name("MS")->check(CLI::Range(10, 600000));
+  duration_option(app, "--reconnect-for", opts.reconnect_for,
+                  "Reconnect this long after a lost connection",
+                  true);
   add_retry_options(app, opts.retry);
 }
 
@@ -684,7 +784,8 @@ Totals run_with(const std::string& database_url,
   if (util::stop_requested() && opts.mode != Mode::run) s.totals.interrupted = true;
   if (s.connection_lost.load()) {
     throw DatabaseUnreachable("lost connection to the database: " + db::redact(s.lost_message),
-                              "Jobs in flight keep their lease and are rescued when it expires.");
+                              "Jobs in flight keep their lease and are rescued when it expires;"
+                              " --reconnect-for keeps a worker reconnecting.");
   }
   return s.totals;
 }

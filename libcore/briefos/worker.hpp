@@ -173,6 +173,12 @@ struct Options {
   // run stops (Totals::outage; 0: never, keep pausing and trying).
   int max_outage = 0;
   std::chrono::milliseconds outage_pause{1000};
+  // After losing the database connection mid-run (a restart, a failover),
+  // keep reconnecting for this long (0.5 s between attempts, doubling to
+  // 10 s), then stop with DatabaseUnreachable (exit 3). 0: stop at once.
+  // A slot that reconnects rescues the jobs it held (their transactions
+  // were lost or their outcome unknown): they are done again.
+  std::chrono::seconds reconnect_for{0};
   long long max_jobs = 0;     // 0 = no limit
   std::chrono::seconds max_runtime{0};  // 0 = no limit
   std::chrono::milliseconds poll{2000}; // backstop poll when idle (run mode)
@@ -197,7 +203,8 @@ struct Totals {
 };
 
 // Add the shared worker options (--drain, --once, --jobs, --concurrency,
-// --batch, --lease, --max-jobs, --max-runtime, --poll-interval, and the
+// --batch, --lease, --max-jobs, --max-runtime, --poll-interval,
+// --reconnect-for, and the
 // retry policy: --max-attempts, --backoff-base, --backoff-cap,
 // --give-up-after) to `app`. The values in `opts` on entry are the
 // program's defaults (per job type), shown in --help.

@@ -83,4 +83,28 @@ TEST_CASE("stats::evaluate_health fails on more invalid zones than allowed") {
   CHECK(st::evaluate_health(in, t).checks.at(4).ok);
 }
 
+TEST_CASE("stats::evaluate_health checks the replica lag on a standby only") {
+  st::HealthInputs in;
+  in.replica_lag_seconds = 3600;
+  CHECK(st::evaluate_health(in, {}).checks.size() == 5);  // a primary: no lag to check
+  in.standby = true;
+  st::HealthThresholds t;
+  t.max_replica_lag_seconds = 60;
+  st::HealthReport r = st::evaluate_health(in, t);
+  REQUIRE(r.checks.size() == 6);
+  const st::HealthCheck& lag = r.checks.at(5);
+  CHECK(lag.name == "replica_lag");
+  CHECK_FALSE(lag.ok);
+  CHECK_FALSE(r.ok());
+  CHECK(lag.value.value() == doctest::Approx(3600));
+  CHECK(lag.threshold == doctest::Approx(60));
+  CHECK(lag.unit == "seconds");
+  in.replica_lag_seconds = 60;  // inclusive
+  CHECK(st::evaluate_health(in, t).checks.at(5).ok);
+  in.replica_lag_seconds = 0;
+  CHECK(st::evaluate_health(in, t).checks.at(5).detail == "a standby, caught up with its primary");
+  in.replica_lag_seconds = std::nullopt;
+  CHECK(st::evaluate_health(in, t).checks.at(5).ok);
+}
+
 TEST_SUITE_END();

@@ -42,11 +42,6 @@ namespace briefos::db::brief_store {
 
 namespace {
 
-constexpr const char* stmt_users = "briefos_gen_users_many";
-constexpr const char* stmt_projects = "briefos_gen_projects_many";
-constexpr const char* stmt_tasks = "briefos_gen_tasks_many";
-constexpr const char* stmt_notes = "briefos_gen_notes_many";
-constexpr const char* stmt_phases = "briefos_gen_phases_many";
 
 // Milliseconds since the epoch, NULL for a non-finite time.
 #define BRIEFOS_EPOCH_MS(col) "CASE WHEN isfinite(" col ") THEN (extract(epoch from " col ") * 1000)::bigint END"
@@ -74,26 +69,25 @@ constexpr const char* stmt_phases = "briefos_gen_phases_many";
   " (SELECT string_agg(pt.task_id::text, ',') FROM phase_tasks pt"                         \
   "   WHERE pt.phase_id = ph.id AND pt.user_id = ph.user_id)"
 
-void prepare(pqxx::connection& cx) {
-  cx.prepare(stmt_users,
+const detail::Statement stmt_users{"briefos_gen_users_many",
              "SELECT " BRIEFOS_USER_LIST ", i.ord"
              " FROM unnest($1::uuid[]) WITH ORDINALITY AS i(id, ord)"
              " JOIN users u ON u.id = i.id"
-             " LEFT JOIN user_brief_preferences p ON p.user_id = u.id");
-  cx.prepare(stmt_projects,
+             " LEFT JOIN user_brief_preferences p ON p.user_id = u.id"};
+const detail::Statement stmt_projects{"briefos_gen_projects_many",
              "SELECT p.id::text, p.name, p.description, i.ord"
              " FROM unnest($1::uuid[]) WITH ORDINALITY AS i(user_id, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
-             " ORDER BY i.ord, p.created_at, p.id");
-  cx.prepare(stmt_tasks,
+             " ORDER BY i.ord, p.created_at, p.id"};
+const detail::Statement stmt_tasks{"briefos_gen_tasks_many",
              "SELECT " BRIEFOS_TASK_LIST ", i.ord"
              " FROM unnest($1::uuid[], $2::float8[]) WITH ORDINALITY AS i(user_id, done_ms, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
              " JOIN tasks t ON t.project_id = p.id AND t.user_id = p.user_id"
              " WHERE t.deleted_at IS NULL AND NOT t.outdated"
              "   AND (t.status <> 'done' OR t.completed_at >= to_timestamp(i.done_ms / 1000))"
-             " ORDER BY i.ord, t.updated_at DESC, t.id");
-  cx.prepare(stmt_notes,
+             " ORDER BY i.ord, t.updated_at DESC, t.id"};
+const detail::Statement stmt_notes{"briefos_gen_notes_many",
              "SELECT " BRIEFOS_NOTE_LIST ", i.ord"
              " FROM unnest($1::uuid[], $2::float8[]) WITH ORDINALITY AS i(user_id, since_ms, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
@@ -102,15 +96,14 @@ void prepare(pqxx::connection& cx) {
              "   WHERE project_id = p.id AND user_id = p.user_id"
              "     AND updated_at >= to_timestamp(i.since_ms / 1000)"
              "   ORDER BY updated_at DESC, id LIMIT $3) n"
-             " ORDER BY i.ord, n.updated_at DESC, n.id");
-  cx.prepare(stmt_phases,
+             " ORDER BY i.ord, n.updated_at DESC, n.id"};
+const detail::Statement stmt_phases{"briefos_gen_phases_many",
              "SELECT " BRIEFOS_PHASE_LIST ", i.ord"
              " FROM unnest($1::uuid[], $2::date[]) WITH ORDINALITY AS i(user_id, day, ord)"
              " JOIN projects p ON p.user_id = i.user_id AND p.status = 'active'"
              " JOIN phases ph ON ph.project_id = p.id AND ph.user_id = p.user_id"
              " WHERE ph.start_date <= i.day AND ph.end_date >= i.day"
-             " ORDER BY i.ord, ph.\"order\", ph.id");
-}
+             " ORDER BY i.ord, ph.\"order\", ph.id"};
 
 std::string epoch_ms_param(brief::TimePoint t) { return std::to_string(t.time_since_epoch().count()); }
 
@@ -214,7 +207,6 @@ void add_phase(const pqxx::row& row, const ProjectIndex& index, std::vector<brie
 std::vector<LoadedSource> load_sources(Session& session, const std::vector<SourceRequest>& requests,
                                        brief::TimePoint now, int notes_per_project) {
   pqxx::connection& cx = detail::cx(session);
-  prepare(cx);
   std::vector<LoadedSource> out(requests.size());
   if (requests.empty()) return out;
   pqxx::nontransaction tx{cx};
@@ -224,7 +216,7 @@ std::vector<LoadedSource> load_sources(Session& session, const std::vector<Sourc
     ids.emplace_back(util::is_uuid(r.user_id) ? std::optional<std::string>(r.user_id) : std::nullopt);
   }
   std::vector<std::optional<UserInfo>> users(requests.size());
-  for (const auto& row : tx.exec_prepared(stmt_users, array_literal(ids))) {
+  for (const auto& row : detail::run(tx, stmt_users, array_literal(ids))) {
     users.at(static_cast<std::size_t>(row[9].as<long long>() - 1)) = to_user(row);
   }
   // The windows of the users found; the others are left out of the
@@ -260,7 +252,7 @@ std::vector<LoadedSource> load_sources(Session& session, const std::vector<Sourc
     return static_cast<std::size_t>(row[col].as<long long>() - 1);
   };
   bool have_projects = false;
-  for (const auto& row : tx.exec_prepared(stmt_projects, array_literal(live))) {
+  for (const auto& row : detail::run(tx, stmt_projects, array_literal(live))) {
     const std::size_t k = slot(row, 3);
     auto& projects = out.at(k).source->projects;
     brief::Project p = project_from(row);
@@ -269,16 +261,16 @@ std::vector<LoadedSource> load_sources(Session& session, const std::vector<Sourc
     have_projects = true;
   }
   if (!have_projects) return out;
-  for (const auto& row : tx.exec_prepared(stmt_tasks, array_literal(live), array_literal(done_since))) {
+  for (const auto& row : detail::run(tx, stmt_tasks, array_literal(live), array_literal(done_since))) {
     const std::size_t k = slot(row, 12);
     add_task(row, index.at(k), out[k].source->projects);
   }
   for (const auto& row :
-       tx.exec_prepared(stmt_notes, array_literal(live), array_literal(notes_since), notes_per_project)) {
+       detail::run(tx, stmt_notes, array_literal(live), array_literal(notes_since), notes_per_project)) {
     const std::size_t k = slot(row, 6);
     add_note(row, index.at(k), out[k].source->projects);
   }
-  for (const auto& row : tx.exec_prepared(stmt_phases, array_literal(live), array_literal(dates))) {
+  for (const auto& row : detail::run(tx, stmt_phases, array_literal(live), array_literal(dates))) {
     const std::size_t k = slot(row, 8);
     add_phase(row, index.at(k), out[k].source->projects);
   }

@@ -47,11 +47,6 @@ namespace briefos::db::brief_store {
 
 namespace {
 
-constexpr const char* stmt_upsert_briefs = "briefos_gen_upsert_briefs_many";
-constexpr const char* stmt_project_briefs = "briefos_gen_project_briefs_many";
-constexpr const char* stmt_insert_emails = "briefos_gen_insert_emails_many";
-constexpr const char* stmt_reuse_emails = "briefos_gen_reuse_emails_many";
-
 // The upsert of the briefs. `old` locks the existing rows in (user,
 // date) order before the insert touches them, as the insert's ORDER BY
 // does for new ones.
@@ -181,12 +176,10 @@ constexpr const char* sql_reuse_emails_many =
 // filtering on brief_id, which reads every daily-brief email (measured 10 ms
 // at 4,000 emails, growing with the table) instead of the one or two rows the
 // (category, brief_id) expression index finds.
-void prepare(pqxx::connection& cx) {
-  cx.prepare(stmt_upsert_briefs, sql_upsert_briefs_many);
-  cx.prepare(stmt_project_briefs, sql_project_briefs_many);
-  cx.prepare(stmt_insert_emails, sql_insert_emails_many);
-  cx.prepare(stmt_reuse_emails, sql_reuse_emails_many);
-}
+const detail::Statement stmt_upsert_briefs{"briefos_gen_upsert_briefs_many", sql_upsert_briefs_many};
+const detail::Statement stmt_project_briefs{"briefos_gen_project_briefs_many", sql_project_briefs_many};
+const detail::Statement stmt_insert_emails{"briefos_gen_insert_emails_many", sql_insert_emails_many};
+const detail::Statement stmt_reuse_emails{"briefos_gen_reuse_emails_many", sql_reuse_emails_many};
 
 std::string epoch_ms_param(brief::TimePoint t) { return std::to_string(t.time_since_epoch().count()); }
 
@@ -274,7 +267,7 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
       empty.emplace_back(b.is_empty ? "t" : "f");
       metas.emplace_back(dump_json(in->metadata));
     }
-    const pqxx::result r = tx.exec_prepared(
+    const pqxx::result r = detail::run(tx,
         stmt_upsert_briefs, array_literal(users), array_literal(dates), array_literal(summaries),
         array_literal(actions), array_literal(analyses), array_literal(statuses), array_literal(started),
         array_literal(counts), array_literal(failed), array_literal(empty), array_literal(metas));
@@ -308,7 +301,7 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
         metas.emplace_back(project_meta(pb));
       }
     }
-    const pqxx::result r = tx.exec_prepared(
+    const pqxx::result r = detail::run(tx,
         stmt_project_briefs, array_literal(users), array_literal(dates), array_literal(brief_ids),
         array_literal(started), array_literal(bords), array_literal(projects), array_literal(contents),
         array_literal(metas));
@@ -335,7 +328,7 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
       subjects.emplace_back(inputs[k]->email->subject);
       data.emplace_back(email_template_data(*inputs[k], out[k].brief_id).dump());
     }
-    tx.exec_prepared(stmt_reuse_emails, array_literal(ids), array_literal(subjects), array_literal(data));
+    detail::run(tx, stmt_reuse_emails, array_literal(ids), array_literal(subjects), array_literal(data));
   }
   if (!create.empty()) {
     std::vector<std::optional<std::string>> subjects, from_emails, from_names, users, data, to_emails, to_names;
@@ -350,7 +343,7 @@ std::vector<StoreResult> store_many(pqxx::transaction_base& tx, const std::vecto
       to_emails.emplace_back(em.to_email);
       to_names.push_back(em.to_name);
     }
-    const pqxx::result r = tx.exec_prepared(
+    const pqxx::result r = detail::run(tx,
         stmt_insert_emails, array_literal(subjects), array_literal(from_emails),
         array_literal(from_names), array_literal(users), array_literal(data), array_literal(to_emails),
         array_literal(to_names));
@@ -405,7 +398,6 @@ const char* to_string(EmailAction action) noexcept {
 std::vector<Completed> store_and_complete(Session& session, const std::vector<Completion>& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   pqxx::connection& cx = detail::cx(session);
-  prepare(cx);
   pqxx::work tx{cx};
   std::vector<const StoreInput*> inputs;
   inputs.reserve(batch.size());

@@ -217,18 +217,26 @@ std::optional<T> opt(const pqxx::field& f) {
 
 using util::lower;
 
-// The prepared statements of this module, registered on `cx` (cheap to
-// call again: libpqxx ignores an identical redefinition).
-void prepare(pqxx::connection_base& cx) {
-  cx.prepare("email_load", load_sql);
-  cx.prepare("email_load_lock", std::string(load_sql) + " FOR UPDATE OF e");
-  cx.prepare("email_mark_sending", mark_sending_sql);
-  std::string many_load = load_sql;
-  const std::string one = "WHERE e.id = $1::uuid";
-  many_load.replace(many_load.find(one), one.size(), "WHERE e.id IN (SELECT id FROM want)\n ORDER BY e.id");
-  cx.prepare("email_begin_send_many",
-             std::string(begin_send_many_head) + many_load + " FOR UPDATE OF e" + begin_send_many_tail);
-  cx.prepare("email_record_sent_many", record_sent_many_sql());
+// The prepared statements of this module (run through detail::run).
+struct Statements {
+  detail::Statement load, load_lock, mark_sending, begin_send_many, record_sent_many;
+};
+
+const Statements& statements() {
+  static const Statements s = [] {
+    std::string many_load = load_sql;
+    const std::string one = "WHERE e.id = $1::uuid";
+    many_load.replace(many_load.find(one), one.size(), "WHERE e.id IN (SELECT id FROM want)\n ORDER BY e.id");
+    return Statements{
+        {"email_load", load_sql},
+        {"email_load_lock", std::string(load_sql) + " FOR UPDATE OF e"},
+        {"email_mark_sending", mark_sending_sql},
+        {"email_begin_send_many",
+         std::string(begin_send_many_head) + many_load + " FOR UPDATE OF e" + begin_send_many_tail},
+        {"email_record_sent_many", record_sent_many_sql()},
+    };
+  }();
+  return s;
 }
 
 EmailRow parse_email(const pqxx::row& row) {
@@ -312,8 +320,7 @@ std::vector<EmailRow> begin_send_many(Session& session,
   std::vector<std::string_view> statuses(delivery::sendable_statuses.begin(), delivery::sendable_statuses.end());
   Transaction tx{session, Transaction::Kind::autocommit};
   pqxx::transaction_base& t = detail::tx(tx);
-  prepare(t.conn());
-  const pqxx::result res = t.exec_prepared("email_begin_send_many", want.dump(), message_id_domain,
+  const pqxx::result res = detail::run(t, statements().begin_send_many, want.dump(), message_id_domain,
                                            array_literal(statuses), delivery::recipients_per_email);
   for (const auto& row : res) {
     EmailRow e = parse_email(row);
@@ -355,8 +362,7 @@ std::vector<long long> record_sent_many(Session& session,
   // else the one statement is its own.
   Transaction tx{session, notify ? Transaction::Kind::write : Transaction::Kind::autocommit};
   pqxx::transaction_base& t = detail::tx(tx);
-  prepare(t.conn());
-  const pqxx::result res = t.exec_prepared("email_record_sent_many", json_text(x), worker_id);
+  const pqxx::result res = detail::run(t, statements().record_sent_many, json_text(x), worker_id);
   std::vector<long long> held;
   for (const auto& row : res) held.push_back(row[0].as<long long>());
   for (const auto& s : sent) {
@@ -400,8 +406,7 @@ void record_retry(Session& session, const std::string& id, const std::string& er
 std::optional<EmailRow> load_email(Transaction& tx, const std::string& id, Lock lock) {
   if (!util::is_uuid(id)) return std::nullopt;
   pqxx::transaction_base& t = detail::tx(tx);
-  prepare(t.conn());
-  const pqxx::result res = t.exec_prepared(lock == Lock::yes ? "email_load_lock" : "email_load", id);
+  const pqxx::result res = detail::run(t, lock == Lock::yes ? statements().load_lock : statements().load, id);
   if (res.empty()) return std::nullopt;
   return parse_email(res[0]);
 }
@@ -411,8 +416,7 @@ void mark_sending(Transaction& tx,
                   const std::string& message_id,
                   const std::optional<std::string>& subject_variant) {
   pqxx::transaction_base& t = detail::tx(tx);
-  prepare(t.conn());
-  t.exec_prepared0("email_mark_sending", id, message_id, subject_variant);
+  detail::run(t, statements().mark_sending, id, message_id, subject_variant);
 }
 
 void change_recipient(Transaction& tx, EmailRow& row) {

@@ -89,6 +89,14 @@ long long Migrator::row_count(const std::string& table) {
 }
 
 void Migrator::lock(std::chrono::milliseconds timeout) {
+  // The migration lock is a session advisory lock held across the
+  // migrations' transactions: behind a transaction pooler it would stay on
+  // whichever server connection took it, and the unlock would go elsewhere.
+  if (pooling() == Pooling::transaction) {
+    throw UsageError("briefos-migrate cannot run behind a pooler in transaction mode (BRIEFOS_POOLER=transaction): "
+                     "its lock is a session lock",
+                     "Point --database-url at PostgreSQL itself, or at a session-mode pool.");
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool announced = false;
   for (;;) {

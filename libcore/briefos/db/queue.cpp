@@ -173,10 +173,11 @@ std::vector<Enqueued> detail::enqueue(pqxx::transaction_base& tx, const std::vec
       due_types.insert(j.type);
     }
   }
-  // Prepared once per connection (libpqxx re-prepares after a reconnect):
+  // Prepared once per connection (db::detail::run; unnamed behind a
+  // transaction pooler):
   // generate enqueues one email job per brief, and parsing and planning
   // this statement cost more than running it.
-  tx.conn().prepare("briefos_enqueue",
+  static const db::detail::Statement enqueue_stmt{"briefos_enqueue",
       "WITH input AS ("
       "  SELECT t.*, nextval(pg_get_serial_sequence('queue_jobs', 'id')) AS new_id"
       "  FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::int[], $5::float8[], $6::int[], $7::text[])"
@@ -190,8 +191,8 @@ std::vector<Enqueued> detail::enqueue(pqxx::transaction_base& tx, const std::vec
       "  ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('pending', 'processing')"
       "  DO NOTHING RETURNING id"
       ") SELECT input.ord, input.new_id, ins.id IS NOT NULL, input.dedup_key"
-      "  FROM input LEFT JOIN ins ON ins.id = input.new_id ORDER BY input.ord");
-  const pqxx::result r = tx.exec_prepared("briefos_enqueue",
+      "  FROM input LEFT JOIN ins ON ins.id = input.new_id ORDER BY input.ord"};
+  const pqxx::result r = db::detail::run(tx, enqueue_stmt,
       db::array_literal(types), db::array_literal(users), db::array_literal(metas),
       db::array_literal(prios), db::array_literal(whens), db::array_literal(maxes),
       db::array_literal(keys));
@@ -239,7 +240,7 @@ std::vector<Job> claim(db::Session& session, const ClaimOptions& opts) {
   // order and stops at the limit; `= ANY(array)` would sort every pending
   // row instead. Prepared once per connection: the claim runs thousands of
   // times and its plan never changes.
-  cx.prepare("briefos_claim",
+  static const db::detail::Statement claim_stmt{"briefos_claim",
              std::string("WITH picked AS ("
                          "  SELECT id FROM queue_jobs"
                          "  WHERE status = 'pending' AND job_type = $1::queue_type AND scheduled_for <= now()"
@@ -249,13 +250,13 @@ std::vector<Job> claim(db::Session& session, const ClaimOptions& opts) {
                          "  locked_by = $3, locked_until = now() + make_interval(secs => $4),"
                          "  started_at = now(), updated_at = now()"
                          " FROM picked WHERE q.id = picked.id RETURNING ")
-                 + job_columns);
+                 + job_columns};
   std::vector<Job> jobs;
   pqxx::work tx{cx};
   for (const std::string& type : opts.types) {
     const int left = opts.limit - static_cast<int>(jobs.size());
     if (left <= 0) break;
-    const pqxx::result r = tx.exec_prepared("briefos_claim", type, left, opts.worker_id,
+    const pqxx::result r = db::detail::run(tx, claim_stmt, type, left, opts.worker_id,
                                             static_cast<double>(opts.lease.count()));
     for (const auto& row : r) jobs.push_back(to_job(row));
   }
@@ -307,10 +308,10 @@ std::string detail::completion_fence(std::string_view table, std::string_view wo
 
 bool detail::complete(pqxx::transaction_base& tx, const Job& job, const nlohmann::json& result) {
   // Prepared: it runs once per job, and its plan never changes.
-  static const std::string sql = "UPDATE queue_jobs SET " + completion_set("$4::jsonb") + " WHERE id = $1 AND "
-                                  + completion_fence("queue_jobs", "$2", "$3");
-  tx.conn().prepare("briefos_complete", sql);
-  const pqxx::result r = tx.exec_prepared("briefos_complete", job.id, job.worker_id, job.attempts,
+  static const db::detail::Statement stmt{"briefos_complete", "UPDATE queue_jobs SET " + completion_set("$4::jsonb")
+                                                     + " WHERE id = $1 AND "
+                                                     + completion_fence("queue_jobs", "$2", "$3")};
+  const pqxx::result r = db::detail::run(tx, stmt, job.id, job.worker_id, job.attempts,
       result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return r.affected_rows() == 1;
 }
@@ -325,12 +326,12 @@ std::vector<long long> detail::complete_many(
     ids.emplace_back(std::to_string(id));
     docs.emplace_back(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  tx.conn().prepare("briefos_complete_many",
+  static const db::detail::Statement stmt{"briefos_complete_many",
                     "UPDATE queue_jobs q SET status = 'completed', result = r.result, completed_at = now(),"
                     " updated_at = now(), locked_by = NULL, locked_until = NULL"
                     " FROM unnest($1::bigint[], $2::jsonb[]) AS r(id, result)"
-                    " WHERE q.id = r.id AND q.status = 'processing' AND q.locked_by = $3 RETURNING q.id");
-  const pqxx::result r = tx.exec_prepared("briefos_complete_many", db::array_literal(ids),
+                    " WHERE q.id = r.id AND q.status = 'processing' AND q.locked_by = $3 RETURNING q.id"};
+  const pqxx::result r = db::detail::run(tx, stmt, db::array_literal(ids),
                                           db::array_literal(docs), worker_id);
   std::vector<long long> done;
   for (const auto& row : r) done.push_back(row[0].as<long long>());
@@ -347,13 +348,12 @@ std::vector<long long> detail::complete_each(pqxx::transaction_base& tx,
     attempts.emplace_back(std::to_string(job->attempts));
     docs.emplace_back(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  static const std::string sql = "UPDATE queue_jobs q SET " + completion_set("r.result")
+  static const db::detail::Statement stmt{"briefos_complete_each", "UPDATE queue_jobs q SET " + completion_set("r.result")
                                   + " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::jsonb[])"
                                     "  AS r(id, locked_by, attempts, result)"
                                     " WHERE q.id = r.id AND "
-                                  + completion_fence("q", "r.locked_by", "r.attempts") + " RETURNING q.id";
-  tx.conn().prepare("briefos_complete_each", sql);
-  const pqxx::result r = tx.exec_prepared("briefos_complete_each", db::array_literal(ids),
+                                  + completion_fence("q", "r.locked_by", "r.attempts") + " RETURNING q.id"};
+  const pqxx::result r = db::detail::run(tx, stmt, db::array_literal(ids),
                                           db::array_literal(workers), db::array_literal(attempts),
                                           db::array_literal(docs));
   std::vector<long long> done;
@@ -506,6 +506,13 @@ int extend_leases(db::Transaction& tx, const std::string& worker_id, const std::
   return detail::extend_leases(db::detail::tx(tx), worker_id, ids, lease);
 }
 RescueCounts rescue_expired(db::Transaction& tx) { return detail::rescue_expired(db::detail::tx(tx)); }
+RescueCounts rescue_held_by(db::Transaction& tx, const std::string& worker_id) {
+  pqxx::transaction_base& t = db::detail::tx(tx);
+  t.exec_params("UPDATE queue_jobs SET locked_until = now() - interval '1 millisecond'"
+                " WHERE status = 'processing' AND locked_by = $1",
+                worker_id);
+  return detail::rescue_expired(t);
+}
 bool cancel(db::Transaction& tx, long long id, const std::string& reason) {
   return detail::cancel(db::detail::tx(tx), id, reason);
 }

@@ -174,6 +174,13 @@ struct RescueCounts {
 // attempts are used up (a job that kills its worker every time ends failed).
 RescueCounts rescue_expired(db::Transaction& tx);
 
+// The same at once for every job `worker_id` holds: a worker slot that lost
+// its connection and reconnected holds nothing any more, so whatever the
+// database still shows locked by it (a claim or a completion whose commit
+// it never saw, or that a failover lost) is rescued now rather than when
+// its lease expires (and, with it, any other expired lease).
+RescueCounts rescue_held_by(db::Transaction& tx, const std::string& worker_id);
+
 // Cancel one job (pending or processing) with `reason`; false if it was not
 // active.
 bool cancel(db::Transaction& tx, long long id, const std::string& reason);

@@ -1,29 +1,60 @@
 // SPDX-License-Identifier: MIT
 // db::Session, db::Transaction and db::Listener: thin owners of the libpqxx
 // connection, transaction and notification receiver, so that the rest of
-// briefos can hold them without naming libpqxx.
+// briefos can hold them without naming libpqxx. Also the process's pooling
+// mode (BRIEFOS_POOLER): behind a pooler in transaction mode a Listener
+// does nothing and the workers fall back on their poll interval, because a
+// LISTEN binds a server connection the pooler hands to other clients.
 #include "briefos/db/session.hpp"
 
 #include "briefos/db/connection.hpp"
 #include "briefos/db/detail/pqxx_access.hpp"
+#include "briefos/error.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <variant>
 
 namespace briefos::db {
 
+Pooling pooling() {
+  static const Pooling mode = [] {
+    const char* v = std::getenv("BRIEFOS_POOLER");
+    const std::string value = v == nullptr ? "" : v;
+    if (value.empty() || value == "session") return Pooling::session;
+    if (value == "transaction") return Pooling::transaction;
+    throw UsageError("BRIEFOS_POOLER must be \"session\" or \"transaction\", not \"" + value + "\"",
+                     "Set BRIEFOS_POOLER=transaction behind PgBouncer in transaction pooling mode.");
+  }();
+  return mode;
+}
+
 struct Session::Impl {
   std::unique_ptr<pqxx::connection> cx;
+  std::string url;
+  std::string application_name;
+  unsigned epoch = 0;
 };
 
 Session::Session(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Session::~Session() = default;
 
 std::unique_ptr<Session> Session::open(const std::string& url, const std::string& application_name) {
+  (void)pooling();  // a bad BRIEFOS_POOLER is a usage error before any work
   auto impl = std::make_unique<Impl>();
   impl->cx = connect(url, application_name);
+  impl->url = url;
+  impl->application_name = application_name;
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
+
+void Session::reconnect() {
+  auto fresh = connect(m_impl->url, m_impl->application_name);
+  m_impl->cx = std::move(fresh);
+  ++m_impl->epoch;
+}
+
+unsigned Session::epoch() const noexcept { return m_impl->epoch; }
 
 bool Session::is_open() const noexcept { return m_impl->cx && m_impl->cx->is_open(); }
 
@@ -95,8 +126,10 @@ struct Listener::Impl {
       : receiver(cx, channel, std::move(wake)) {}
 };
 
-Listener::Listener(Session& session, const std::string& channel, std::function<void()> wake)
-    : m_impl(std::make_unique<Impl>(detail::cx(session), channel, std::move(wake))) {}
+Listener::Listener(Session& session, const std::string& channel, std::function<void()> wake) {
+  if (pooling() == Pooling::transaction) return;  // no LISTEN: the caller's poll interval does
+  m_impl = std::make_unique<Impl>(detail::cx(session), channel, std::move(wake));
+}
 
 Listener::~Listener() = default;
 

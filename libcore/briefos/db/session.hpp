@@ -20,6 +20,23 @@ namespace detail {
 struct Access;
 }
 
+// How the connections of this process reach PostgreSQL. `session`: directly,
+// or through a pooler in session mode (PgBouncer pool_mode=session), where a
+// client keeps one server connection for as long as it is connected. 
+// `transaction`: through a pooler in transaction mode (PgBouncer
+// pool_mode=transaction), where each transaction may run on another server
+// connection and no session state survives between transactions; then
+// briefos sends its statements unnamed instead of as named prepared
+// statements, polls instead of LISTENing (Listener does nothing) and refuses
+// to migrate (the migration lock is a session lock). A pooler cannot be
+// detected from the client side, so the operator says so:
+// BRIEFOS_POOLER=transaction (unset, empty or "session": session).
+enum class Pooling { session, transaction };
+
+// The pooling of this process, read once from BRIEFOS_POOLER; UsageError
+// (exit 2) for any other value.
+Pooling pooling();
+
 // One connection to PostgreSQL, tagged with an application_name. Not
 // thread-safe: one thread (one worker slot) at a time.
 class Session {
@@ -43,6 +60,17 @@ public:
   // Wait up to `timeout` for a NOTIFY on a channel this session listens to
   // (see Listener); returns at once when one arrives.
   void await_notification(std::chrono::milliseconds timeout);
+
+  // Replace a lost connection with a new one to the same URL, in place (the
+  // worker's reconnect after a failover: a multi-host URL with
+  // target_session_attrs=read-write then reaches the promoted standby).
+  // Throws DatabaseUnreachable as open() does. Session state (LISTEN,
+  // prepared statements) does not survive; a Listener must be made anew.
+  void reconnect();
+
+  // How many times reconnect() succeeded: who keeps state per session (the
+  // email sender's batch) drops it when this changes.
+  unsigned epoch() const noexcept;
 
 private:
   friend struct detail::Access;

@@ -311,6 +311,20 @@ Snapshot<stats::HealthInputs> health(Session& session, double failure_window_sec
   in.last_brief_age_seconds = opt_double(r["last_brief_age"]);
   in.active_users = r["active_users"].as<long long>();
   in.expired_leases = r["expired"].as<long long>();
+  // On a hot standby: how old its data is. Zero while a WAL receiver runs
+  // (its pid is all a role without pg_read_all_stats may see of it) and
+  // everything received is replayed; otherwise the age of the
+  // last replayed transaction (which grows while replay waits, and while the
+  // standby is cut off from its primary).
+  const pqxx::row lag = rt.tx().exec1(R"(
+    SELECT pg_is_in_recovery() AS standby,
+           CASE WHEN NOT pg_is_in_recovery() THEN NULL
+                WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL)
+                     AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                ELSE greatest(0, EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8)
+           END AS lag)");
+  in.standby = lag["standby"].as<bool>();
+  in.replica_lag_seconds = opt_double(lag["lag"]);
   // Zones judged as briefos-schedule judges them (the system tz database,
   // not PostgreSQL's), found with the scheduler's own skip scan.
   for (const auto& z : schedule_store::active_zones(rt.transaction())) {

@@ -8,6 +8,10 @@
 // a zone the system tz database does not know (the scheduler's own test,
 // util::zone_exists) than --max-invalid-zones (default 0) fails, because
 // the scheduler skips those users every day until the zone is fixed.
+// On a hot standby (and only there) a sixth check, replica_lag, fails when
+// the standby's data is older than --max-replica-lag: every other figure is
+// that much out of date. A standby that has replayed nothing since it
+// started has no lag to show and passes.
 #include "briefos/stats/health.hpp"
 
 #include "briefos/stats/time.hpp"
@@ -71,6 +75,18 @@ HealthReport evaluate_health(const HealthInputs& in, const HealthThresholds& t) 
       for (std::size_t i = 0; i < shown; ++i) c.detail += (i == 0 ? "\"" : ", \"") + in.invalid_zones[i] + "\"";
       if (in.invalid_zones.size() > shown) c.detail += ", ...";
       c.detail += "): briefos-schedule skips those users";
+    }
+    r.checks.push_back(c);
+  }
+  if (in.standby) {
+    HealthCheck c{"replica_lag", true, in.replica_lag_seconds, t.max_replica_lag_seconds, "seconds", ""};
+    if (!in.replica_lag_seconds) {
+      c.detail = "a standby that has replayed no transaction since it started";
+    } else {
+      c.ok = *in.replica_lag_seconds <= t.max_replica_lag_seconds;
+      c.detail = *in.replica_lag_seconds == 0 ? "a standby, caught up with its primary"
+                                               : "a standby, " + format_duration(in.replica_lag_seconds)
+                                                     + " behind its primary";
     }
     r.checks.push_back(c);
   }

@@ -3,7 +3,8 @@
 
 // The health checks of briefos-stats: the raw numbers the database gives,
 // the thresholds the operator sets (--max-queue-age, --max-failure-rate,
-// --failure-window, --max-brief-age, --max-invalid-zones), and
+// --failure-window, --max-brief-age, --max-invalid-zones,
+// --max-replica-lag), and
 // evaluate_health(), the one place
 // the policy (which numbers pass) lives, so it is tested without a
 // database. Pure.
@@ -25,6 +26,8 @@ struct HealthInputs {
   long long expired_leases = 0;
   long long invalid_zone_preferences = 0;  // active preferences in a zone the tz database lacks
   std::vector<std::string> invalid_zones;  // those zones, in order
+  bool standby = false;                    // the reports read a hot standby
+  std::optional<double> replica_lag_seconds;  // on a standby; nullopt: nothing replayed yet
 };
 
 struct HealthThresholds {
@@ -33,10 +36,12 @@ struct HealthThresholds {
   double failure_window_seconds = 24 * 3600;
   double max_brief_age_seconds = 25 * 3600;
   long long max_invalid_zones = 0;  // active preferences with an unknown zone
+  double max_replica_lag_seconds = 5 * 60;
 };
 
 struct HealthCheck {
-  std::string name;            // queue_age, failure_rate, brief_age, expired_leases, invalid_zones
+  std::string name;            // queue_age, failure_rate, brief_age, expired_leases, invalid_zones,
+                               // replica_lag (on a standby only)
   bool ok = true;
   std::optional<double> value;
   double threshold = 0;

@@ -105,12 +105,34 @@ Sender::Sender(Settings settings,
 
 Sender::~Sender() = default;
 
+// A slot whose session reconnected (the worker's --reconnect-for) drops the
+// state of the batch it had: the worker rescues those jobs and does them
+// again. Messages the relay accepted but that were not yet recorded go out
+// again with their stored Message-ID (the documented window, counted as
+// resends then), and so do rows marked 'sending' and never handed over
+// (reverting them now could race another slot that already took their
+// rescued jobs).
 Sender::Slot& Sender::slot_for(db::Session& session) {
   std::lock_guard lock(m_mutex);
   auto& slot = m_slots[&session];
   if (!slot) {
     slot = std::make_unique<Slot>();
     slot->renderer = std::make_unique<render::Renderer>(m_settings.templates);
+  }
+  unsigned& epoch = m_epochs[&session];
+  if (epoch != session.epoch()) {
+    epoch = session.epoch();
+    if (!slot->accepted.empty()) {
+      spdlog::warn("{} message(s) the relay accepted were not recorded before the database connection was "
+                   "lost; their jobs are done again and they go out again with the same Message-ID",
+                   slot->accepted.size());
+    }
+    slot->accepted.clear();
+    slot->recorded.clear();
+    slot->prepared.clear();
+    slot->batch.clear();
+    slot->prepared_up_to = 0;
+    slot->batching = false;
   }
   return *slot;
 }

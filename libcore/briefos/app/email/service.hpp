@@ -152,6 +152,8 @@ private:
   util::FaultHooks m_faults;
   mutable std::mutex m_mutex;
   std::map<const db::Session*, std::unique_ptr<Slot>> m_slots;
+  // The Session::epoch() each slot's state belongs to; see slot_for().
+  std::map<const db::Session*, unsigned> m_epochs;
   std::map<long long, Delivery> m_deliveries;
   long long m_resent = 0;
   std::chrono::milliseconds m_flush_interval{0};

@@ -59,6 +59,7 @@ st::HealthThresholds thresholds_of(const Options& o) {
   t.max_queue_age_seconds = duration_option("--max-queue-age", o.max_queue_age);
   t.failure_window_seconds = duration_option("--failure-window", o.failure_window);
   t.max_brief_age_seconds = duration_option("--max-brief-age", o.max_brief_age);
+  t.max_replica_lag_seconds = duration_option("--max-replica-lag", o.max_replica_lag);
   char* end = nullptr;
   const double rate = std::strtod(o.max_failure_rate.c_str(), &end);
   if (o.max_failure_rate.empty() || end == nullptr || *end != '\0' || !(rate >= 0.0 && rate <= 1.0)) {
@@ -128,6 +129,8 @@ void declare(cli::Tool& tool, Options& o) {
   o.health->add_option("--max-invalid-zones", o.max_invalid_zones,
                        "Fail if more preferences have an unknown zone")
       ->type_name("N");
+  o.health->add_option("--max-replica-lag", o.max_replica_lag, "On a standby: fail if it is further behind")
+      ->type_name("DURATION");
 }
 
 Request validate(const Options& o, const cli::Context& ctx) {

@@ -33,6 +33,7 @@ struct Options {
   std::string failure_window = "24h";
   std::string max_brief_age = "25h";
   long long max_invalid_zones = 0;
+  std::string max_replica_lag = "5m";
   CLI::App* emails = nullptr;
   CLI::App* briefs = nullptr;
   CLI::App* queue = nullptr;

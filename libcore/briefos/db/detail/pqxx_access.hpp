@@ -9,6 +9,8 @@
 #include <pqxx/pqxx>
 
 #include <memory>
+#include <string>
+#include <utility>
 
 namespace briefos::db {
 
@@ -35,5 +37,27 @@ struct Access {
 inline pqxx::connection& cx(Session& s) { return Access::connection(s); }
 inline pqxx::transaction_base& tx(Transaction& t) { return Access::tx(t); }
 inline pqxx::dbtransaction& dbtx(Transaction& t) { return Access::dbtx(t); }
+
+// A statement run often enough to be worth preparing: its name on the
+// server and its text.
+struct Statement {
+  const char* name;
+  std::string sql;
+};
+
+// Run `st` in `tx` with bound `args`. Normally as a named server-side
+// prepared statement, parsed and planned once per connection (libpqxx
+// prepares it on first use, again after a reconnect, and ignores an
+// identical redefinition). Behind a pooler in transaction mode (see
+// db::pooling) the next transaction may run on a server connection that
+// never saw the name, or one where another client already used it: there
+// the statement goes unnamed (parse, bind and execute in one message
+// sequence), parsed each time.
+template <typename... Args>
+pqxx::result run(pqxx::transaction_base& tx, const Statement& st, Args&&... args) {
+  if (pooling() == Pooling::transaction) return tx.exec_params(st.sql, std::forward<Args>(args)...);
+  tx.conn().prepare(st.name, st.sql);
+  return tx.exec_prepared(st.name, std::forward<Args>(args)...);
+}
 
 }  // namespace briefos::db::detail
