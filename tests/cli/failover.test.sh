@@ -30,7 +30,7 @@
 
 gen="$bin/briefos-generate"
 email="$bin/briefos-email"
-n=${FAILOVER_USERS:-2000}
+n=${FAILOVER_USERS:-600}
 common="--base-url https://app.example.com --message-id-domain example.com"
 workers="--poll-interval 100 --lease 10 --concurrency 2 --reconnect-for 60s"
 alive() { kill -0 "$1" 2>/dev/null; }

@@ -315,13 +315,17 @@ Snapshot<stats::HealthInputs> health(Session& session, double failure_window_sec
   // (its pid is all a role without pg_read_all_stats may see of it) and
   // everything received is replayed; otherwise the age of the
   // last replayed transaction (which grows while replay waits, and while the
-  // standby is cut off from its primary).
+  // standby is cut off from its primary). A standby that has replayed no
+  // transaction since it started has no such age: then the time since it
+  // started, the most it can be behind, so that a standby stuck from the
+  // start fails the check instead of passing it with no value.
   const pqxx::row lag = rt.tx().exec1(R"(
     SELECT pg_is_in_recovery() AS standby,
            CASE WHEN NOT pg_is_in_recovery() THEN NULL
                 WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL)
                      AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                ELSE greatest(0, EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8)
+                ELSE greatest(0, EXTRACT(EPOCH FROM clock_timestamp()
+                                                - coalesce(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))::float8)
            END AS lag)");
   in.standby = lag["standby"].as<bool>();
   in.replica_lag_seconds = opt_double(lag["lag"]);
