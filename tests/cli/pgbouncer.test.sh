@@ -27,6 +27,18 @@ bouncer=$("$src/scripts/pgbouncer" start "$tmp/pgbouncer" "$own_dir" sess=sessio
 at_exit "'$src/scripts/pgbouncer' stop '$tmp/pgbouncer' >/dev/null 2>&1 || true"
 direct_of() { echo "$own_url" | sed -E "s#^(postgres(ql)?://[^/?]*/)[^?]*#\1$1#"; }
 
+# wait_all WHAT PREFIX PID...: each background program (WHAT 1, 2, ...)
+# exits 0; a failure shows its stderr, PREFIX.N.err.
+wait_all() {
+  _what=$1 _prefix=$2
+  shift 2
+  _i=1
+  for _p in "$@"; do
+    if wait "$_p"; then ok "$db: $_what $_i exits 0"; else not_ok "$db: $_what $_i exits 0"; show "$_prefix.$_i.err"; fi
+    _i=$((_i + 1))
+  done
+}
+
 # run_mode DB POOLER: the whole pipeline through PgBouncer's pool DB.
 run_mode() {
   db=$1
@@ -82,22 +94,16 @@ SQL
       >"$tmp/gen.$db.$i" 2>"$tmp/gen.$db.$i.err" &
     pids="$pids $!"
   done
-  i=1
-  for p in $pids; do
-    if wait "$p"; then ok "$db: generator $i exits 0"; else not_ok "$db: generator $i exits 0"; show "$tmp/gen.$db.$i.err"; fi
-    i=$((i + 1))
-  done
+  # shellcheck disable=SC2086  # one pid per word
+  wait_all generator "$tmp/gen.$db" $pids
   pids=""
   for i in 1 2; do
     "$bin/briefos-email" --database-url "$url" -q --json --drain --concurrency 2 --transport "maildir:$md" \
       >"$tmp/email.$db.$i" 2>"$tmp/email.$db.$i.err" &
     pids="$pids $!"
   done
-  i=1
-  for p in $pids; do
-    if wait "$p"; then ok "$db: mailer $i exits 0"; else not_ok "$db: mailer $i exits 0"; show "$tmp/email.$db.$i.err"; fi
-    i=$((i + 1))
-  done
+  # shellcheck disable=SC2086  # one pid per word
+  wait_all mailer "$tmp/email.$db" $pids
 
   check "$db: one completed brief per user" \
     test "$(sql "SELECT count(DISTINCT user_id) || ' ' || count(*) FROM daily_briefs WHERE generation_status = 'completed'")" = "$n $n"
